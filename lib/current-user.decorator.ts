@@ -1,0 +1,36 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { getSecurityContext, type AuthenticatedScheme } from './security.guard.js';
+import type { SchemeRef } from './security-options.interface.js';
+import { SecurityScopes } from './security-scopes.js';
+
+const NO_SCOPES = new SecurityScopes();
+
+function authenticated(context: ExecutionContext, scheme?: SchemeRef): AuthenticatedScheme | undefined {
+  const passed = getSecurityContext(context.switchToHttp().getRequest());
+  if (!passed) return undefined;
+  if (scheme === undefined) return passed[0];
+  const name = typeof scheme === 'string' ? scheme : scheme.schemeName;
+  return passed.find((entry) => entry.scheme.schemeName === name);
+}
+
+/**
+ * The principal the validator returned (or the credentials, without a validator); `null` for an
+ * anonymous request on an optional route. `@CurrentUser('email')` picks one property.
+ */
+export const CurrentUser = createParamDecorator((property: string | undefined, context: ExecutionContext) => {
+  const principal = authenticated(context)?.principal ?? null;
+  return property && principal !== null && typeof principal === 'object'
+    ? (principal as Record<string, unknown>)[property]
+    : principal;
+});
+
+/** The raw credentials the scheme extracted (token, API key, `{ username, password }`...), or `null`. */
+export const CurrentCredentials = createParamDecorator(
+  (scheme: SchemeRef | undefined, context: ExecutionContext) => authenticated(context, scheme)?.credentials ?? null,
+);
+
+/** The `SecurityScopes` this route requires of the scheme that authenticated (or of `scheme`). */
+export const CurrentScopes = createParamDecorator(
+  (scheme: SchemeRef | undefined, context: ExecutionContext): SecurityScopes =>
+    authenticated(context, scheme)?.scopes ?? NO_SCOPES,
+);

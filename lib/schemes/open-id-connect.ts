@@ -1,0 +1,39 @@
+import type { ResponseHeaders } from '../security.exception.js';
+import {
+  definedOnly,
+  SecurityScheme,
+  type SecurityRequest,
+  type SecuritySchemeObject,
+  type SecuritySchemeOptions,
+} from './security-scheme.js';
+
+export interface OpenIdConnectOptions extends SecuritySchemeOptions {
+  /** The discovery document URL, emitted exactly as given. */
+  openIdConnectUrl: string;
+}
+
+/** OpenID Connect. Like FastAPI's, it returns the raw `Authorization` header value. */
+export class OpenIdConnect extends SecurityScheme<string> {
+  readonly openIdConnectUrl: string;
+
+  constructor(options: OpenIdConnectOptions) {
+    super(options);
+    if (typeof options?.openIdConnectUrl !== 'string' || options.openIdConnectUrl.length === 0) {
+      throw new Error(`${new.target.name}: "openIdConnectUrl" must be a non-empty string.`);
+    }
+    this.openIdConnectUrl = options.openIdConnectUrl;
+  }
+
+  extract(request: SecurityRequest): string | null {
+    const header = request.headers.authorization;
+    return typeof header === 'string' && header.length > 0 ? header : null;
+  }
+
+  makeAuthenticateHeaders(): ResponseHeaders {
+    return { 'WWW-Authenticate': 'Bearer' };
+  }
+
+  toOpenAPI(): SecuritySchemeObject {
+    return definedOnly({ type: 'openIdConnect', openIdConnectUrl: this.openIdConnectUrl, description: this.description });
+  }
+}

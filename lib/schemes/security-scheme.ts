@@ -1,0 +1,98 @@
+import type { HttpException } from '@nestjs/common';
+import { SecurityHttpException, type ResponseHeaders } from '../security.exception.js';
+
+/** The parts of an Express or Fastify request that the schemes read. */
+export interface SecurityRequest {
+  headers: Record<string, string | string[] | undefined>;
+  query?: unknown;
+}
+
+/** An OpenAPI 3 Security Scheme Object, as written to `components.securitySchemes`. */
+export interface SecuritySchemeObject {
+  type: 'apiKey' | 'http' | 'oauth2' | 'openIdConnect';
+  description?: string;
+  name?: string;
+  in?: 'header' | 'query' | 'cookie';
+  scheme?: string;
+  bearerFormat?: string;
+  flows?: OAuthFlows;
+  openIdConnectUrl?: string;
+}
+
+export interface OAuthFlow {
+  authorizationUrl?: string;
+  tokenUrl?: string;
+  refreshUrl?: string;
+  scopes?: Record<string, string>;
+}
+
+export interface OAuthFlows {
+  implicit?: OAuthFlow & { authorizationUrl: string };
+  password?: OAuthFlow & { tokenUrl: string };
+  clientCredentials?: OAuthFlow & { tokenUrl: string };
+  authorizationCode?: OAuthFlow & { authorizationUrl: string; tokenUrl: string };
+}
+
+/** Options every scheme takes, like FastAPI's `scheme_name`, `description` and `auto_error`. */
+export interface SecuritySchemeOptions {
+  /** Key in `components.securitySchemes` and the name `@Security('name')` refers to. Default: the class name. */
+  schemeName?: string;
+  description?: string;
+  /** When false, missing credentials are not an error: the principal is `null` and the handler runs. Default true. */
+  autoError?: boolean;
+}
+
+/**
+ * A security scheme: it extracts credentials from a request, builds the 401 challenge when they are
+ * missing, and describes itself for OpenAPI. Subclass a concrete scheme to change any of the three.
+ */
+export abstract class SecurityScheme<TCredentials = unknown> {
+  readonly schemeName: string;
+  readonly description?: string;
+  readonly autoError: boolean;
+
+  protected constructor(options: SecuritySchemeOptions = {}) {
+    const schemeName = options.schemeName ?? new.target.name;
+    if (typeof schemeName !== 'string' || schemeName.length === 0) {
+      throw new Error(`${new.target.name}: schemeName must be a non-empty string.`);
+    }
+    this.schemeName = schemeName;
+    this.description = options.description;
+    this.autoError = options.autoError ?? true;
+  }
+
+  /**
+   * Reads the credentials from the request. Returns `null` when they are absent (the guard then
+   * applies `autoError`); throws when they are present but malformed.
+   */
+  abstract extract(request: SecurityRequest): TCredentials | null;
+
+  /** The OpenAPI Security Scheme Object for `components.securitySchemes`. */
+  abstract toOpenAPI(): SecuritySchemeObject;
+
+  /** The headers sent with a 401, FastAPI's `make_authenticate_headers`. */
+  abstract makeAuthenticateHeaders(): ResponseHeaders;
+
+  /** The error for missing or rejected credentials, FastAPI's `make_not_authenticated_error`. */
+  makeNotAuthenticatedError(): HttpException {
+    return new SecurityHttpException(401, 'Not authenticated', this.makeAuthenticateHeaders());
+  }
+
+  /** Scope names this scheme declares (an OAuth2 scope map), or `undefined` when it declares none. */
+  get declaredScopes(): readonly string[] | undefined {
+    return undefined;
+  }
+}
+
+/** Drops keys whose value is undefined, so the OpenAPI output only has what was given. */
+export function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Splits `Authorization: <scheme> <credentials>` at the first space; credentials are trimmed. */
+export function parseAuthorization(header: string | string[] | undefined): [scheme: string, credentials: string] | null {
+  if (typeof header !== 'string' || header.length === 0) return null;
+  const space = header.indexOf(' ');
+  if (space < 0) return [header, ''];
+  return [header.slice(0, space), header.slice(space + 1).trim()];
+}

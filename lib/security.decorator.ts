@@ -1,0 +1,51 @@
+import { SECURITY_REQUIREMENTS_METADATA, SKIP_SECURITY_METADATA } from './security.constants.js';
+import { SecurityScheme } from './schemes/security-scheme.js';
+import type { SchemeRef, SchemeRequirement } from './security-options.interface.js';
+
+/** What the decorators store: one alternative, whose entries must all pass. */
+export type DeclaredRequirement = readonly { scheme: SchemeRef; scopes: readonly string[] }[];
+
+/**
+ * Requires `scheme` (an instance or a registered scheme name), with `scopes`, on a controller or a handler.
+ * Several `@Security` on one target are alternatives, tried in the order written.
+ * Requirements merge from the module to the controller to the handler; the same scheme's scopes are unioned.
+ */
+export function Security(scheme: SchemeRef, scopes: readonly string[] = []): ClassDecorator & MethodDecorator {
+  return declare([normalize({ scheme, scopes }, '@Security')]);
+}
+
+/** Requires every listed scheme together (AND) as one alternative. */
+export function SecurityAll(...requirements: SchemeRequirement[]): ClassDecorator & MethodDecorator {
+  if (requirements.length === 0) throw new Error('@SecurityAll needs at least one scheme.');
+  return declare(requirements.map((requirement) => normalize(requirement, '@SecurityAll')));
+}
+
+/**
+ * Drops inherited requirements (module defaults, and the controller's when used on a handler).
+ * Requirements declared on the same target still apply.
+ */
+export function SkipSecurity(): ClassDecorator & MethodDecorator {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    Reflect.defineMetadata(SKIP_SECURITY_METADATA, true, descriptor ? descriptor.value : target);
+  };
+}
+
+function declare(requirement: DeclaredRequirement): ClassDecorator & MethodDecorator {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const holder = descriptor ? descriptor.value : target;
+    const existing: DeclaredRequirement[] = Reflect.getOwnMetadata(SECURITY_REQUIREMENTS_METADATA, holder) ?? [];
+    // Decorators run bottom-up; prepend so alternatives keep the order they are written in.
+    Reflect.defineMetadata(SECURITY_REQUIREMENTS_METADATA, [requirement, ...existing], holder);
+  };
+}
+
+function normalize(requirement: SchemeRequirement, decorator: string): { scheme: SchemeRef; scopes: readonly string[] } {
+  const { scheme, scopes = [] } = requirement ?? ({} as SchemeRequirement);
+  if (!(scheme instanceof SecurityScheme) && (typeof scheme !== 'string' || scheme.length === 0)) {
+    throw new Error(`${decorator} needs a security scheme instance or a registered scheme name, got ${String(scheme)}.`);
+  }
+  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string')) {
+    throw new Error(`${decorator}: scopes must be an array of strings.`);
+  }
+  return { scheme, scopes: [...scopes] };
+}

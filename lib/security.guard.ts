@@ -1,0 +1,236 @@
+import {
+  HttpException,
+  Injectable,
+  Logger,
+  type CanActivate,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
+import { ContextIdFactory, ModuleRef } from '@nestjs/core';
+import { SECURITY_CONTEXT } from './security.constants.js';
+import { headersOf, SecurityHttpException } from './security.exception.js';
+import type { SchemeRef, SecurityValidator } from './security-options.interface.js';
+import type { SecurityScheme, SecurityRequest } from './schemes/security-scheme.js';
+import { SecurityRegistry, type CompiledRoute, type CompiledScheme, type SchemeBinding } from './security.registry.js';
+import type { SecurityScopes } from './security-scopes.js';
+
+/** One scheme that passed on this request. */
+export interface AuthenticatedScheme {
+  readonly scheme: SecurityScheme;
+  readonly credentials: unknown;
+  readonly principal: unknown;
+  readonly scopes: SecurityScopes;
+}
+
+/** What the guard leaves on the request: the winning alternative's schemes, the primary one first. */
+export type SecurityContext = readonly AuthenticatedScheme[];
+
+type Request = SecurityRequest & { [SECURITY_CONTEXT]?: SecurityContext; user?: unknown };
+
+/**
+ * Enforces the compiled requirement of each route: extracts credentials, runs validators, checks
+ * scopes, and answers 401/403 with the right challenge. Registered globally by default.
+ * Subclass it and override the protected hooks to change how requests are read or errors are sent.
+ */
+@Injectable()
+export class SecurityGuard implements CanActivate {
+  protected readonly logger = new Logger('SecurityGuard');
+
+  constructor(
+    protected readonly registry: SecurityRegistry,
+    protected readonly moduleRef: ModuleRef,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const route = this.registry.requirementFor(context.getClass(), context.getHandler());
+    if (route.alternatives.length === 0) return true;
+    if (context.getType() !== 'http') {
+      throw new Error(`${route.controller.name}.${route.methodName}: security schemes only protect HTTP routes.`);
+    }
+    const request = this.getRequest(context);
+    if (request[SECURITY_CONTEXT] !== undefined) return true; // another security guard already ran
+    try {
+      const result = route.single
+        ? this.authenticateSingle(route.single, request, context)
+        : this.authenticateAny(route, request, context);
+      return result === true ? result : result.catch((error: unknown) => this.fail(error, context));
+    } catch (error) {
+      return this.fail(error, context);
+    }
+  }
+
+  /** The request whose credentials are read. Override for other transports. */
+  protected getRequest(context: ExecutionContext): Request {
+    return context.switchToHttp().getRequest<Request>();
+  }
+
+  /** Sends the error's headers (the `WWW-Authenticate` challenge) and rethrows it. */
+  protected fail(error: unknown, context: ExecutionContext): never {
+    const headers = headersOf(error);
+    if (headers) {
+      const response = context.switchToHttp().getResponse();
+      for (const [name, value] of Object.entries(headers)) {
+        // Express responses and Fastify replies both have header(name, value).
+        if (typeof response.header === 'function') response.header(name, value);
+        else response.setHeader(name, value);
+      }
+    }
+    throw error;
+  }
+
+  /** The common case: one scheme. Stays synchronous unless the validator is asynchronous. */
+  private authenticateSingle(compiled: CompiledScheme, request: Request, context: ExecutionContext): true | Promise<boolean> {
+    const credentials = compiled.scheme.extract(request);
+    if (credentials === null) {
+      if (compiled.scheme.autoError) throw compiled.scheme.makeNotAuthenticatedError();
+      this.setContext(request, [anonymous(compiled)]);
+      return true;
+    }
+    const principal = this.validate(compiled, credentials, request, context);
+    if (isPromiseLike(principal)) {
+      return Promise.resolve(principal).then((value) => this.accept(request, [this.authorize(compiled, credentials, value)]));
+    }
+    return this.accept(request, [this.authorize(compiled, credentials, principal)]);
+  }
+
+  /** Alternatives in order; the first that passes wins. */
+  private async authenticateAny(route: CompiledRoute, request: Request, context: ExecutionContext): Promise<boolean> {
+    let rejection: unknown;
+    const challenges: HttpException[] = [];
+    for (const { schemes } of route.alternatives) {
+      let credentials: unknown[];
+      try {
+        credentials = schemes.map((compiled) => compiled.scheme.extract(request));
+      } catch (error) {
+        rejection ??= error;
+        continue;
+      }
+      const missing = schemes.find((compiled, i) => credentials[i] === null && compiled.scheme.autoError);
+      if (missing || credentials.every((value) => value === null)) {
+        challenges.push((missing ?? schemes[0]).scheme.makeNotAuthenticatedError());
+        continue;
+      }
+      try {
+        const passed: AuthenticatedScheme[] = [];
+        for (let i = 0; i < schemes.length; i++) {
+          if (credentials[i] === null) {
+            passed.push(anonymous(schemes[i]));
+            continue;
+          }
+          const principal = await this.validate(schemes[i], credentials[i], request, context);
+          passed.push(this.authorize(schemes[i], credentials[i], principal));
+        }
+        const primary = passed.findIndex((scheme) => scheme.credentials !== null);
+        if (primary > 0) passed.unshift(...passed.splice(primary, 1));
+        return this.accept(request, passed);
+      } catch (error) {
+        rejection ??= error;
+      }
+    }
+    if (rejection !== undefined) throw rejection;
+    if (route.optional) return this.accept(request, [anonymous(route.alternatives[0].schemes[0])]);
+    throw combineChallenges(challenges);
+  }
+
+  /** Runs the scheme's validator; without one, the principal is the credentials themselves. */
+  private validate(compiled: CompiledScheme, credentials: unknown, request: Request, context: ExecutionContext): unknown {
+    const { binding } = compiled;
+    if (!binding.validatorType) return credentials;
+    const run = (validator: SecurityValidator): unknown => {
+      try {
+        const result = validator.validate(credentials, compiled.scopes, context);
+        return isPromiseLike(result)
+          ? Promise.resolve(result).catch((error: unknown) => {
+              throw this.rejection(compiled, error);
+            })
+          : result;
+      } catch (error) {
+        throw this.rejection(compiled, error);
+      }
+    };
+    return binding.requestScoped ? this.resolveValidator(binding, request).then(run) : run(binding.validator!);
+  }
+
+  private async resolveValidator(binding: SchemeBinding, request: Request): Promise<SecurityValidator> {
+    const contextId = ContextIdFactory.getByRequest(request);
+    this.moduleRef.registerRequestByContextId(request, contextId);
+    return this.moduleRef.resolve(binding.validatorType!, contextId, { strict: false });
+  }
+
+  /** HttpExceptions from validators pass through; anything else is logged and becomes the scheme's 401. */
+  private rejection(compiled: CompiledScheme, error: unknown): unknown {
+    if (error instanceof HttpException) return error;
+    this.logger.error(
+      `The validator of scheme "${compiled.scheme.schemeName}" threw; answering 401.`,
+      error instanceof Error ? error.stack : String(error),
+    );
+    return compiled.scheme.makeNotAuthenticatedError();
+  }
+
+  /** A falsy principal is a rejection; required scopes must all be granted (fail closed). */
+  private authorize(compiled: CompiledScheme, credentials: unknown, principal: unknown): AuthenticatedScheme {
+    if (principal === null || principal === undefined || principal === false) {
+      throw compiled.scheme.makeNotAuthenticatedError();
+    }
+    const required = compiled.scopes.scopes;
+    if (required.length > 0) {
+      const granted = this.registry.getScopes(principal);
+      if (!Array.isArray(granted) || !required.every((scope) => granted.includes(scope))) {
+        throw new SecurityHttpException(403, 'Not enough permissions', {
+          'WWW-Authenticate': compiled.insufficientScopeChallenge,
+        });
+      }
+    }
+    return { scheme: compiled.scheme, credentials, principal, scopes: compiled.scopes };
+  }
+
+  private accept(request: Request, passed: AuthenticatedScheme[]): true {
+    this.setContext(request, passed);
+    return true;
+  }
+
+  private setContext(request: Request, passed: SecurityContext): void {
+    request[SECURITY_CONTEXT] = passed;
+    request.user = passed[0].principal;
+  }
+}
+
+/**
+ * A guard class for one scheme, for `@UseGuards(SchemeGuard(apiKey, ['read']))`. It declares the
+ * requirement where it is applied (so it is documented and merged like `@Security`) and enforces the
+ * route's compiled requirement when no other security guard already did.
+ */
+export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): Type<CanActivate> {
+  const name = typeof scheme === 'string' ? scheme : scheme.schemeName;
+  @Injectable()
+  class ForScheme extends SecurityGuard {
+    static readonly securityRequirement = { scheme, scopes: [...scopes] };
+  }
+  Object.defineProperty(ForScheme, 'name', { value: `SchemeGuard(${name})` });
+  return ForScheme;
+}
+
+/** The security context the guard left on a request, or undefined when no security guard ran. */
+export function getSecurityContext(request: object): SecurityContext | undefined {
+  return (request as Request)[SECURITY_CONTEXT];
+}
+
+function anonymous(compiled: CompiledScheme): AuthenticatedScheme {
+  return { scheme: compiled.scheme, credentials: null, principal: null, scopes: compiled.scopes };
+}
+
+/** Several missing alternatives: one 401 carrying every challenge (RFC 9110 allows a list). */
+function combineChallenges(challenges: HttpException[]): HttpException {
+  if (challenges.length === 1) return challenges[0];
+  const values: string[] = [];
+  for (const challenge of challenges) {
+    const value = headersOf(challenge)?.['WWW-Authenticate'];
+    if (challenge.getStatus() !== 401) return challenge;
+    if (value && !values.includes(value)) values.push(value);
+  }
+  return new SecurityHttpException(401, 'Not authenticated', values.length ? { 'WWW-Authenticate': values.join(', ') } : {});
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}

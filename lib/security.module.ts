@@ -1,0 +1,59 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { SECURITY_MODULE_OPTIONS } from './security.constants.js';
+import { SecurityGuard } from './security.guard.js';
+import type {
+  SecuritySchemesModuleAsyncOptions,
+  SecuritySchemesModuleOptions,
+  SecuritySchemesOptionsFactory,
+} from './security-options.interface.js';
+import { SecurityRegistry } from './security.registry.js';
+
+/**
+ * Registers the security schemes, their validators and (by default) a global `SecurityGuard`.
+ * Global: `SecurityGuard`, `SchemeGuard(...)` and `SecurityRegistry` can be used from any module.
+ */
+@Module({})
+export class SecuritySchemesModule {
+  static forRoot(options: SecuritySchemesModuleOptions): DynamicModule {
+    return SecuritySchemesModule.create([{ provide: SECURITY_MODULE_OPTIONS, useValue: options }], options?.globalGuard);
+  }
+
+  static forRootAsync(options: SecuritySchemesModuleAsyncOptions): DynamicModule {
+    const module = SecuritySchemesModule.create(SecuritySchemesModule.asyncProviders(options), options.globalGuard);
+    return { ...module, imports: [...(module.imports ?? []), ...(options.imports ?? [])] };
+  }
+
+  private static create(optionsProviders: Provider[], globalGuard = true): DynamicModule {
+    return {
+      module: SecuritySchemesModule,
+      global: true,
+      imports: [DiscoveryModule],
+      providers: [
+        ...optionsProviders,
+        SecurityRegistry,
+        SecurityGuard,
+        ...(globalGuard ? [{ provide: APP_GUARD, useExisting: SecurityGuard }] : []),
+      ],
+      exports: [SECURITY_MODULE_OPTIONS, SecurityRegistry, SecurityGuard],
+    };
+  }
+
+  private static asyncProviders(options: SecuritySchemesModuleAsyncOptions): Provider[] {
+    if (options.useFactory) {
+      return [{ provide: SECURITY_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+    }
+    const factory = options.useClass ?? options.useExisting;
+    if (!factory) {
+      throw new Error('SecuritySchemesModule.forRootAsync needs useFactory, useClass or useExisting.');
+    }
+    return [
+      ...(options.useClass ? [{ provide: options.useClass, useClass: options.useClass }] : []),
+      {
+        provide: SECURITY_MODULE_OPTIONS,
+        useFactory: (optionsFactory: SecuritySchemesOptionsFactory) => optionsFactory.createSecurityOptions(),
+        inject: [factory],
+      },
+    ];
+  }
+}
