@@ -13,3 +13,6 @@ export * from './current-user.decorator.js';
 export * from './security.guard.js';
 export * from './security.registry.js';
 export * from './security.module.js';
+export * from './security.openapi.js';
+export * from './forms/index.js';
+export * from './passport/index.js';

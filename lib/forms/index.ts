@@ -1,0 +1,2 @@
+// Filled in by the OAuth2 password form work.
+export {};
