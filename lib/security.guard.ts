@@ -7,7 +7,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
-import { SECURITY_CONTEXT } from './security.constants.js';
+import { SECURITY_CONTEXT, SECURITY_GUARD_MARKER } from './security.constants.js';
 import { headersOf, SecurityHttpException } from './security.exception.js';
 import type { SchemeRef, SecurityValidator } from './security-options.interface.js';
 import type { SecurityScheme, SecurityRequest } from './schemes/security-scheme.js';
@@ -34,6 +34,7 @@ type Request = SecurityRequest & { [SECURITY_CONTEXT]?: SecurityContext; user?: 
  */
 @Injectable()
 export class SecurityGuard implements CanActivate {
+  static readonly [SECURITY_GUARD_MARKER] = true;
   protected readonly logger = new Logger('SecurityGuard');
 
   constructor(

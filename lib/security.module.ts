@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { SECURITY_MODULE_OPTIONS } from './security.constants.js';
+import { SECURITY_GLOBAL_GUARD, SECURITY_MODULE_OPTIONS } from './security.constants.js';
 import { SecurityGuard } from './security.guard.js';
 import type {
   SecuritySchemesModuleAsyncOptions,
@@ -31,6 +31,7 @@ export class SecuritySchemesModule {
       imports: [DiscoveryModule],
       providers: [
         ...optionsProviders,
+        { provide: SECURITY_GLOBAL_GUARD, useValue: globalGuard },
         SecurityRegistry,
         SecurityGuard,
         ...(globalGuard ? [{ provide: APP_GUARD, useExisting: SecurityGuard }] : []),

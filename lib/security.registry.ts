@@ -5,7 +5,9 @@ import { SecurityScheme } from './schemes/security-scheme.js';
 import {
   NEST_GUARDS_METADATA,
   NEST_PATH_METADATA,
+  SECURITY_GLOBAL_GUARD,
   SECURITY_MODULE_OPTIONS,
+  SECURITY_GUARD_MARKER,
   SECURITY_REQUIREMENTS_METADATA,
   SKIP_SECURITY_METADATA,
 } from './security.constants.js';
@@ -76,6 +78,7 @@ export class SecurityRegistry implements OnModuleInit {
 
   constructor(
     @Inject(SECURITY_MODULE_OPTIONS) options: SecuritySchemesModuleOptions,
+    @Inject(SECURITY_GLOBAL_GUARD) private readonly globalGuard: boolean,
     private readonly moduleRef: ModuleRef,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -85,6 +88,9 @@ export class SecurityRegistry implements OnModuleInit {
     }
     for (const entry of options.schemes) this.register(entry);
     this.defaults = (options.defaultSecurity ?? []).map((input) => toDeclared(input));
+    for (const requirement of this.defaults) {
+      for (const { scheme } of requirement) this.bindingFor(scheme, 'defaultSecurity');
+    }
     this.getScopes = options.getScopes ?? readGrantedScopes;
   }
 
@@ -119,7 +125,13 @@ export class SecurityRegistry implements OnModuleInit {
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[methodName];
         if (typeof handler === 'function' && Reflect.getMetadata(NEST_PATH_METADATA, handler) !== undefined) {
-          this.compile(controller, handler, methodName);
+          const route = this.compile(controller, handler, methodName);
+          if (route.alternatives.length > 0 && !this.globalGuard && !hasSecurityGuard(controller, handler)) {
+            this.logger.warn(
+              `${controller.name}.${methodName} declares security but no security guard runs on it (globalGuard is off): ` +
+                'add @UseGuards(SecurityGuard) or the requirement is documented but not enforced.',
+            );
+          }
         }
       }
     }
@@ -290,6 +302,15 @@ function classChain(controller: Type): Function[] {
     chain.unshift(type);
   }
   return chain;
+}
+
+/** True when SecurityGuard or a SchemeGuard is applied with @UseGuards on the route or its controllers. */
+function hasSecurityGuard(controller: Type, handler: Function): boolean {
+  return [...classChain(controller), handler].some((target) =>
+    ((Reflect.getOwnMetadata(NEST_GUARDS_METADATA, target) ?? []) as unknown[]).some(
+      (guard) => typeof guard === 'function' && SECURITY_GUARD_MARKER in guard,
+    ),
+  );
 }
 
 function union(target: string[], scopes: readonly string[]): string[] {
