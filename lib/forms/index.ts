@@ -1,2 +1,5 @@
-// Filled in by the OAuth2 password form work.
-export {};
+export { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
+export type { OAuth2PasswordRequestFormInit } from './oauth2-password-request-form.js';
+export { OAuth2PasswordForm } from './oauth2-password-form.decorator.js';
+export type { OAuth2PasswordFormOptions } from './oauth2-password-form.decorator.js';
+export { enableMultipartForms } from './form-body.js';
