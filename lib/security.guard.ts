@@ -6,7 +6,7 @@ import {
   type ExecutionContext,
   type Type,
 } from '@nestjs/common';
-import { ContextIdFactory, ModuleRef } from '@nestjs/core';
+import { ContextIdFactory, ModuleRef, type ContextId } from '@nestjs/core';
 import { SECURITY_CONTEXT, SECURITY_GUARD_MARKER } from './security.constants.js';
 import { headersOf, SecurityHttpException } from './security.exception.js';
 import type { SchemeRef, SecurityValidator } from './security-options.interface.js';
@@ -25,7 +25,13 @@ export interface AuthenticatedScheme {
 /** What the guard leaves on the request: the winning alternative's schemes, the primary one first. */
 export type SecurityContext = readonly AuthenticatedScheme[];
 
-type Request = SecurityRequest & { [SECURITY_CONTEXT]?: SecurityContext; user?: unknown };
+const VALIDATOR_CONTEXT_ID = Symbol('security-schemes:validator-context-id');
+
+type Request = SecurityRequest & {
+  [SECURITY_CONTEXT]?: SecurityContext;
+  [VALIDATOR_CONTEXT_ID]?: ContextId;
+  user?: unknown;
+};
 
 /**
  * Enforces the compiled requirement of each route: extracts credentials, runs validators, checks
@@ -152,9 +158,14 @@ export class SecurityGuard implements CanActivate {
     return binding.requestScoped ? this.resolveValidator(binding, request).then(run) : run(binding.validator!);
   }
 
+  /** Resolves a request-scoped validator; every validator of one request shares one context id. */
   private async resolveValidator(binding: SchemeBinding, request: Request): Promise<SecurityValidator> {
-    const contextId = ContextIdFactory.getByRequest(request);
-    this.moduleRef.registerRequestByContextId(request, contextId);
+    let contextId = request[VALIDATOR_CONTEXT_ID];
+    if (contextId === undefined) {
+      // Nest has already made a context id when the route is request-scoped; otherwise make one.
+      contextId = request[VALIDATOR_CONTEXT_ID] = ContextIdFactory.getByRequest(request);
+      this.moduleRef.registerRequestByContextId(request, contextId);
+    }
     return this.moduleRef.resolve(binding.validatorType!, contextId, { strict: false });
   }
 
