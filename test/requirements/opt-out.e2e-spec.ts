@@ -1,0 +1,128 @@
+import { Controller, Get } from '@nestjs/common';
+import {
+  APIKeyCookie,
+  APIKeyHeader,
+  CurrentUser,
+  HTTPBearer,
+  Security,
+  SecuritySchemesModule,
+  SkipSecurity,
+} from 'nestjs-security-schemes';
+import { expectAgreement } from '../openapi/agreement';
+import { ok, outcome, unauthorized } from '../utils/auth';
+import { buildDocument, securityByOperation } from '../utils/openapi';
+import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+
+// No validators: principals are the credentials themselves.
+const apiKey = new APIKeyHeader({ name: 'X-API-Key' });
+const httpBearer = new HTTPBearer();
+const session = new APIKeyCookie({ name: 'session' });
+
+@Security(httpBearer)
+@Controller('a')
+class SecuredController {
+  @Get('inherited')
+  inherited(@CurrentUser() user: unknown) {
+    return { user };
+  }
+
+  @SkipSecurity()
+  @Get('public')
+  public() {
+    return { public: true };
+  }
+
+  @SkipSecurity()
+  @Security(session)
+  @Get('own')
+  own(@CurrentUser() user: unknown) {
+    return { user };
+  }
+}
+
+@SkipSecurity()
+@Controller('b')
+class PublicController {
+  @Get('open')
+  open(@CurrentUser() user: unknown) {
+    return { user };
+  }
+
+  @Security(httpBearer)
+  @Get('token')
+  token(@CurrentUser() user: unknown) {
+    return { user };
+  }
+}
+
+@SkipSecurity()
+@Security(session)
+@Controller('c')
+class CookieOnlyController {
+  @Get()
+  cookie(@CurrentUser() user: unknown) {
+    return { user };
+  }
+}
+
+const TOKEN = { Authorization: 'Bearer t1' };
+const KEY = { 'X-API-Key': 'k1' };
+const COOKIE = { Cookie: 'session=s1' };
+
+describe.each(PLATFORMS)('opting out: @SkipSecurity (%s)', (platform) => {
+  let t: TestApp;
+  const get = (path: string, headers: Record<string, string> = {}) => t.http.get(path).set(headers).then(outcome);
+
+  beforeAll(async () => {
+    t = await createTestApp(platform, {
+      imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey, httpBearer, session], defaultSecurity: [apiKey] })],
+      controllers: [SecuredController, PublicController, CookieOnlyController],
+    });
+  });
+  afterAll(() => t.close());
+
+  it('keeps the module default and the controller requirement without opt-out', async () => {
+    expect(await get('/a/inherited')).toEqual(unauthorized('APIKey, Bearer'));
+    expect(await get('/a/inherited', KEY)).toEqual(ok({ user: 'k1' }));
+    expect(await get('/a/inherited', TOKEN)).toEqual(ok({ user: { scheme: 'Bearer', credentials: 't1' } }));
+  });
+
+  it('opens a handler marked @SkipSecurity()', async () => {
+    expect(await get('/a/public')).toEqual(ok({ public: true }));
+  });
+
+  it("keeps a skipped handler's own requirement only", async () => {
+    expect(await get('/a/own')).toEqual(unauthorized('APIKey'));
+    expect(await get('/a/own', { ...KEY, ...TOKEN })).toEqual(unauthorized('APIKey'));
+    expect(await get('/a/own', COOKIE)).toEqual(ok({ user: 's1' }));
+  });
+
+  it('drops the module default for a controller marked @SkipSecurity()', async () => {
+    expect(await get('/b/open')).toEqual(ok({ user: null }));
+    expect(await get('/b/token')).toEqual(unauthorized('Bearer'));
+    expect(await get('/b/token', KEY)).toEqual(unauthorized('Bearer'));
+    expect(await get('/b/token', TOKEN)).toEqual(ok({ user: { scheme: 'Bearer', credentials: 't1' } }));
+  });
+
+  it("keeps a skipped controller's own requirement", async () => {
+    expect(await get('/c', KEY)).toEqual(unauthorized('APIKey'));
+    expect(await get('/c', COOKIE)).toEqual(ok({ user: 's1' }));
+  });
+
+  it('documents opted-out operations without security', () => {
+    expect(securityByOperation(buildDocument(t.app))).toStrictEqual({
+      'GET /a/inherited': [{ APIKeyHeader: [] }, { HTTPBearer: [] }],
+      'GET /a/public': null,
+      'GET /a/own': [{ APIKeyCookie: [] }],
+      'GET /b/open': null,
+      'GET /b/token': [{ HTTPBearer: [] }],
+      'GET /c': [{ APIKeyCookie: [] }],
+    });
+  });
+
+  it('enforces what it documents', async () => {
+    await expectAgreement(t, {
+      credentials: { APIKeyHeader: { headers: KEY }, HTTPBearer: { headers: TOKEN }, APIKeyCookie: { cookies: { session: 's1' } } },
+    });
+  });
+});
