@@ -1,2 +1,1 @@
-// Filled in by the passport adapter work.
-export {};
+export * from './passport-validator.js';
