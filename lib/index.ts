@@ -4,6 +4,7 @@ export * from './schemes/http.js';
 export * from './schemes/oauth2.js';
 export * from './schemes/open-id-connect.js';
 export * from './models.js';
+export { quoteString } from './header-values.js';
 export * from './security-scopes.js';
 export * from './security.exception.js';
 export * from './security.constants.js';

@@ -1,0 +1,50 @@
+import { Module } from '@nestjs/common';
+import { SecuritySchemesModule } from 'nestjs-security-schemes';
+import { ApiKeyModule } from './api-key/api-key.module.js';
+import { apiKeyScheme } from './api-key/api-key.scheme.js';
+import { ApiKeyValidator } from './api-key/api-key.validator.js';
+import { AppController } from './app.controller.js';
+import { AuthModule } from './auth/auth.module.js';
+import { oauth2Scheme, optionalOAuth2Scheme } from './auth/oauth2.schemes.js';
+import { TokenValidator } from './auth/token.validator.js';
+import { BasicModule } from './basic/basic.module.js';
+import { basicScheme } from './basic/basic.scheme.js';
+import { BasicValidator } from './basic/basic.validator.js';
+import { GreetingModule } from './greeting/greeting.module.js';
+import { ItemsModule } from './items/items.module.js';
+import { OidcModule } from './oidc/oidc.module.js';
+import { openIdConnectScheme } from './oidc/open-id-connect.scheme.js';
+import { OpenIdConnectValidator } from './oidc/open-id-connect.validator.js';
+import { PassportExampleModule } from './passport/passport-example.module.js';
+import { passportBearerScheme } from './passport/passport-bearer.scheme.js';
+import { BearerPassportValidator } from './passport/passport-bearer.validator.js';
+import { StatusModule } from './status/status.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({
+  imports: [
+    // Every scheme of the application with its validator (a provider of one of the feature modules).
+    // The order is the order of Swagger UI's Authorize dialog.
+    SecuritySchemesModule.forRoot({
+      schemes: [
+        { scheme: oauth2Scheme, validator: TokenValidator },
+        { scheme: optionalOAuth2Scheme, validator: TokenValidator },
+        { scheme: basicScheme, validator: BasicValidator },
+        { scheme: apiKeyScheme, validator: ApiKeyValidator },
+        { scheme: passportBearerScheme, validator: BearerPassportValidator },
+        { scheme: openIdConnectScheme, validator: OpenIdConnectValidator },
+      ],
+    }),
+    UsersModule,
+    AuthModule,
+    ItemsModule,
+    StatusModule,
+    BasicModule,
+    ApiKeyModule,
+    GreetingModule,
+    PassportExampleModule,
+    OidcModule,
+  ],
+  controllers: [AppController],
+})
+export class AppModule {}

@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
+import type { KeyObject } from 'node:crypto';
+import { SIGNING_KEY } from './signing-key.js';
+
+export const ACCESS_TOKEN_EXPIRE_SECONDS = 30 * 60;
+
+/** The only algorithm tokens are signed with, and the only one verification accepts. */
+const ALGORITHM = 'HS256';
+
+export interface AccessTokenClaims {
+  username: string;
+  scopes: string[];
+}
+
+/** Issues and verifies the access tokens: HS256 JWTs with `sub`, `scope` and `exp`. */
+@Injectable()
+export class TokenService {
+  constructor(@Inject(SIGNING_KEY) private readonly key: KeyObject) {}
+
+  issue(username: string, scopes: readonly string[]): string {
+    const exp = Math.floor(Date.now() / 1000) + ACCESS_TOKEN_EXPIRE_SECONDS;
+    return jwt.sign({ sub: username, scope: scopes.join(' '), exp }, this.key, { algorithm: ALGORITHM, noTimestamp: true });
+  }
+
+  /**
+   * The claims of a valid token, or null when it is malformed, forged, expired or not HS256
+   * (`alg: none` included: the algorithm is pinned, never read from the token).
+   */
+  verify(token: string): AccessTokenClaims | null {
+    let payload: string | jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, this.key, { algorithms: [ALGORITHM] });
+    } catch {
+      return null;
+    }
+    if (typeof payload !== 'object' || typeof payload.sub !== 'string' || typeof payload.scope !== 'string') return null;
+    return { username: payload.sub, scopes: payload.scope.split(' ').filter((scope) => scope !== '') };
+  }
+}

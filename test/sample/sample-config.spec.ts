@@ -1,0 +1,76 @@
+import type { Logger } from '@nestjs/common';
+import { loadSigningKey } from '../../sample/auth/signing-key';
+import { ARGON2_OPTIONS, DUMMY_HASH, PasswordHasher } from '../../sample/users/password-hasher';
+import { USERS } from '../../sample/users/users.data';
+
+describe('sample: signing key (SECRET_KEY)', () => {
+  const logger = () => ({ warn: jest.fn() }) as unknown as Logger & { warn: jest.Mock };
+
+  it('builds a secret KeyObject from SECRET_KEY, without a warning', () => {
+    const log = logger();
+    const secret = 'a'.repeat(32);
+    const key = loadSigningKey({ SECRET_KEY: secret }, log);
+    expect(key.type).toBe('secret');
+    expect(key.export()).toEqual(Buffer.from(secret));
+    expect(log.warn).not.toHaveBeenCalled();
+  });
+
+  it('falls back to the development key with a clear warning', () => {
+    const log = logger();
+    const key = loadSigningKey({}, log);
+    expect(key.type).toBe('secret');
+    expect(key.symmetricKeySize).toBeGreaterThanOrEqual(32);
+    expect(log.warn).toHaveBeenCalledWith(
+      'SECRET_KEY is not set: tokens are signed with the public development key, so anyone can forge them. ' +
+        'Set SECRET_KEY (e.g. `export SECRET_KEY=$(openssl rand -hex 32)`) before deploying.',
+    );
+  });
+
+  it('refuses to start in production without SECRET_KEY', () => {
+    expect(() => loadSigningKey({ NODE_ENV: 'production' }, logger())).toThrow(
+      'SECRET_KEY is not set. Set it to a random value of at least 32 bytes, e.g. `openssl rand -hex 32`.',
+    );
+  });
+
+  it('refuses a SECRET_KEY shorter than 256 bits', () => {
+    expect(() => loadSigningKey({ SECRET_KEY: 'a'.repeat(31) }, logger())).toThrow(
+      'SECRET_KEY must be at least 32 bytes (256 bits) for HS256, e.g. `openssl rand -hex 32`.',
+    );
+  });
+});
+
+describe('sample: password hashes', () => {
+  const hasher = new PasswordHasher();
+  /** `$argon2id$v=19$m=65536,t=3,p=4$...` -> its parameters. */
+  const paramsOf = (hash: string) => {
+    const [, type, , params] = hash.split('$');
+    const { m, t, p } = Object.fromEntries(params.split(',').map((pair) => pair.split('=').map((v, i) => (i ? Number(v) : v))));
+    return { type, m, t, p };
+  };
+  const CHOSEN = { type: 'argon2id', m: ARGON2_OPTIONS.memoryCost, t: ARGON2_OPTIONS.timeCost, p: ARGON2_OPTIONS.parallelism };
+
+  it("uses argon2's defaults (argon2id, 64 MiB, t=3, p=4), above OWASP's minimum (19 MiB, t=2, p=1)", () => {
+    expect(CHOSEN).toEqual({ type: 'argon2id', m: 65536, t: 3, p: 4 });
+    expect(CHOSEN.m).toBeGreaterThanOrEqual(19 * 1024);
+    expect(CHOSEN.t).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the stored hashes and the dummy hash were made with those parameters', () => {
+    for (const hash of [...USERS.map((user) => user.passwordHash), DUMMY_HASH]) expect(paramsOf(hash)).toEqual(CHOSEN);
+  });
+
+  it('new hashes use them too, and verify', async () => {
+    const hash = await hasher.hash('correct horse');
+    expect(paramsOf(hash)).toEqual(CHOSEN);
+    await expect(hasher.verify(hash, 'correct horse')).resolves.toBe(true);
+    await expect(hasher.verify(hash, 'correct horsE')).resolves.toBe(false);
+  });
+
+  it("the sample users' passwords match their hashes; an unknown user matches nothing", async () => {
+    const [johndoe, alice] = USERS;
+    await expect(hasher.verify(johndoe.passwordHash, 'secret')).resolves.toBe(true);
+    await expect(hasher.verify(alice.passwordHash, 'secretalice')).resolves.toBe(true);
+    await expect(hasher.verify(alice.passwordHash, 'secret')).resolves.toBe(false);
+    await expect(hasher.verify(undefined, 'secret')).resolves.toBe(false);
+  });
+});
