@@ -143,19 +143,27 @@ export class SecurityGuard implements CanActivate {
   private validate(compiled: CompiledScheme, credentials: unknown, request: Request, context: ExecutionContext): unknown {
     const { binding } = compiled;
     if (!binding.validatorType) return credentials;
-    const run = (validator: SecurityValidator): unknown => {
-      try {
-        const result = validator.validate(credentials, compiled.scopes, context);
-        return isPromiseLike(result)
-          ? Promise.resolve(result).catch((error: unknown) => {
-              throw this.rejection(compiled, error);
-            })
-          : result;
-      } catch (error) {
+    if (!binding.requestScoped) return this.runValidator(binding.validator!, compiled, credentials, context);
+    return this.resolveValidator(binding, request).then((validator) =>
+      this.runValidator(validator, compiled, credentials, context),
+    );
+  }
+
+  private runValidator(
+    validator: SecurityValidator,
+    compiled: CompiledScheme,
+    credentials: unknown,
+    context: ExecutionContext,
+  ): unknown {
+    try {
+      const result = validator.validate(credentials, compiled.scopes, context);
+      if (!isPromiseLike(result)) return result;
+      return Promise.resolve(result).catch((error: unknown) => {
         throw this.rejection(compiled, error);
-      }
-    };
-    return binding.requestScoped ? this.resolveValidator(binding, request).then(run) : run(binding.validator!);
+      });
+    } catch (error) {
+      throw this.rejection(compiled, error);
+    }
   }
 
   /** Resolves a request-scoped validator; every validator of one request shares one context id. */
