@@ -36,7 +36,7 @@ export function configureApp(app: INestApplication): OpenAPIObject {
 
 /** The HTTP adapter of the platform. Fastify ignores a trailing slash, as Express does (`/users/me/`). */
 export function createAdapter(platform: Platform): ExpressAdapter | FastifyAdapter {
-  return platform === 'fastify' ? new FastifyAdapter({ ignoreTrailingSlash: true }) : new ExpressAdapter();
+  return platform === 'fastify' ? new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }) : new ExpressAdapter();
 }
 
 /** The whole sample, configured but not listening yet: `await (await createSampleApp('fastify')).listen(0)`. */
