@@ -47,6 +47,8 @@ export interface SecuritySchemesModuleOptions {
   getScopes?: ScopesReader;
   /** Register `SecurityGuard` as a global guard. Default true. */
   globalGuard?: boolean;
+  /** The request property that receives the principal, like passport's `req.user`. Default `'user'`; `false` sets none. */
+  userProperty?: string | false;
 }
 
 export interface SecuritySchemesOptionsFactory {

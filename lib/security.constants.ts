@@ -13,9 +13,6 @@ export const SECURITY_REQUIREMENTS_METADATA = 'security-schemes:requirements';
 /** Metadata key set by `@SkipSecurity()`. */
 export const SKIP_SECURITY_METADATA = 'security-schemes:skip';
 
-/** Property on the request object that holds the result of authentication. */
-export const SECURITY_CONTEXT = Symbol.for('security-schemes:context');
-
 /** Nest's own metadata keys (`@nestjs/common/constants`), repeated here to avoid a deep import. */
 export const NEST_PATH_METADATA = 'path';
 export const NEST_GUARDS_METADATA = '__guards__';

@@ -7,7 +7,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef, type ContextId } from '@nestjs/core';
-import { SECURITY_CONTEXT, SECURITY_GUARD_MARKER } from './security.constants.js';
+import { SECURITY_GUARD_MARKER } from './security.constants.js';
 import { headersOf, SecurityHttpException } from './security.exception.js';
 import type { SchemeRef, SecurityValidator } from './security-options.interface.js';
 import type { SecurityScheme, SecurityRequest } from './schemes/security-scheme.js';
@@ -27,11 +27,10 @@ export type SecurityContext = readonly AuthenticatedScheme[];
 
 const VALIDATOR_CONTEXT_ID = Symbol('security-schemes:validator-context-id');
 
-type Request = SecurityRequest & {
-  [SECURITY_CONTEXT]?: SecurityContext;
-  [VALIDATOR_CONTEXT_ID]?: ContextId;
-  user?: unknown;
-};
+type Request = SecurityRequest & { [VALIDATOR_CONTEXT_ID]?: ContextId };
+
+/** The security context of each request, by request object. */
+const contexts = new WeakMap<object, SecurityContext>();
 
 /**
  * Enforces the compiled requirement of each route: extracts credentials, runs validators, checks
@@ -55,7 +54,7 @@ export class SecurityGuard implements CanActivate {
       throw new Error(`${route.controller.name}.${route.methodName}: security schemes only protect HTTP routes.`);
     }
     const request = this.getRequest(context);
-    if (request[SECURITY_CONTEXT] !== undefined) return true; // another security guard already ran
+    if (contexts.has(request)) return true; // another security guard already ran
     try {
       const result = route.single
         ? this.authenticateSingle(route.single, request, context)
@@ -103,7 +102,7 @@ export class SecurityGuard implements CanActivate {
   /** Alternatives in order; the first that passes wins. */
   private async authenticateAny(route: CompiledRoute, request: Request, context: ExecutionContext): Promise<boolean> {
     let rejection: unknown;
-    const challenges: HttpException[] = [];
+    const missing: CompiledScheme[] = [];
     for (const { schemes } of route.alternatives) {
       let credentials: unknown[];
       try {
@@ -112,9 +111,9 @@ export class SecurityGuard implements CanActivate {
         rejection ??= error;
         continue;
       }
-      const missing = schemes.find((compiled, i) => credentials[i] === null && compiled.scheme.autoError);
-      if (missing || credentials.every((value) => value === null)) {
-        challenges.push((missing ?? schemes[0]).scheme.makeNotAuthenticatedError());
+      const required = schemes.find((compiled, i) => credentials[i] === null && compiled.scheme.autoError);
+      if (required || credentials.every((value) => value === null)) {
+        missing.push(required ?? schemes[0]); // its challenge is built only if every alternative fails
         continue;
       }
       try {
@@ -136,7 +135,7 @@ export class SecurityGuard implements CanActivate {
     }
     if (rejection !== undefined) throw rejection;
     if (route.optional) return this.accept(request, [anonymous(route.alternatives[0].schemes[0])]);
-    throw combineChallenges(challenges);
+    throw combineChallenges(missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError()));
   }
 
   /** Runs the scheme's validator; without one, the principal is the credentials themselves. */
@@ -210,8 +209,9 @@ export class SecurityGuard implements CanActivate {
   }
 
   private setContext(request: Request, passed: SecurityContext): void {
-    request[SECURITY_CONTEXT] = passed;
-    request.user = passed[0].principal;
+    contexts.set(request, passed);
+    const property = this.registry.userProperty;
+    if (property) (request as unknown as Record<string, unknown>)[property] = passed[0].principal;
   }
 }
 
@@ -232,7 +232,7 @@ export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): 
 
 /** The security context the guard left on a request, or undefined when no security guard ran. */
 export function getSecurityContext(request: object): SecurityContext | undefined {
-  return (request as Request)[SECURITY_CONTEXT];
+  return contexts.get(request);
 }
 
 function anonymous(compiled: CompiledScheme): AuthenticatedScheme {

@@ -70,6 +70,7 @@ const ROUTE_ERROR_HINT = 'Register it in SecuritySchemesModule.forRoot({ schemes
 @Injectable()
 export class SecurityRegistry implements OnModuleInit {
   readonly getScopes: ScopesReader;
+  readonly userProperty: string | false;
   private readonly logger = new Logger('SecuritySchemesModule');
   private readonly bindings = new Map<string, SchemeBinding>();
   private readonly defaults: DeclaredRequirement[];
@@ -92,6 +93,7 @@ export class SecurityRegistry implements OnModuleInit {
       for (const { scheme } of requirement) this.bindingFor(scheme, 'defaultSecurity');
     }
     this.getScopes = options.getScopes ?? readGrantedScopes;
+    this.userProperty = options.userProperty ?? 'user';
   }
 
   onModuleInit(): void {

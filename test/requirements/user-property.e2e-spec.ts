@@ -1,0 +1,47 @@
+import { Controller, Get, Req } from '@nestjs/common';
+import { APIKeyHeader, CurrentUser, getSecurityContext, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
+import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+
+const apiKey = new APIKeyHeader({ name: 'X-Key' });
+
+@Controller()
+class WhoController {
+  @Security(apiKey)
+  @Get('who')
+  who(@CurrentUser() principal: unknown, @Req() request: Record<string, unknown>) {
+    return {
+      principal,
+      user: request.user ?? null,
+      caller: request.caller ?? null,
+      context: getSecurityContext(request)?.map(({ credentials }) => credentials),
+    };
+  }
+}
+
+describe.each(PLATFORMS)('userProperty: where the principal is put on the request (%s)', (platform) => {
+  const start = (userProperty?: string | false) =>
+    createTestApp(platform, {
+      imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey], userProperty })],
+      controllers: [WhoController],
+    });
+  let t: TestApp | undefined;
+  afterEach(() => t?.close());
+
+  it("sets request.user by default, as passport does", async () => {
+    t = await start();
+    const res = await t.http.get('/who').set('X-Key', 'k1');
+    expect(res.body).toEqual({ principal: 'k1', user: 'k1', caller: null, context: ['k1'] });
+  });
+
+  it('uses another property when asked', async () => {
+    t = await start('caller');
+    const res = await t.http.get('/who').set('X-Key', 'k2');
+    expect(res.body).toEqual({ principal: 'k2', user: null, caller: 'k2', context: ['k2'] });
+  });
+
+  it('sets none with false; @CurrentUser and getSecurityContext still work', async () => {
+    t = await start(false);
+    const res = await t.http.get('/who').set('X-Key', 'k3');
+    expect(res.body).toEqual({ principal: 'k3', user: null, caller: null, context: ['k3'] });
+  });
+});
