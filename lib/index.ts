@@ -17,3 +17,4 @@ export * from './security.module.js';
 export * from './security.openapi.js';
 export * from './forms/index.js';
 export * from './passport/index.js';
+export * from './verified-token-cache.js';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import type { KeyObject } from 'node:crypto';
+import { VerifiedTokenCache } from 'nestjs-security-schemes';
 import { SIGNING_KEY } from './signing-key.js';
 
 export const ACCESS_TOKEN_EXPIRE_SECONDS = 30 * 60;
@@ -16,6 +17,9 @@ export interface AccessTokenClaims {
 /** Issues and verifies the access tokens: HS256 JWTs with `sub`, `scope` and `exp`. */
 @Injectable()
 export class TokenService {
+  /** A client sends the same token many times: verify its signature once, until it expires. */
+  private readonly verified = new VerifiedTokenCache<AccessTokenClaims>({ max: 10_000 });
+
   constructor(@Inject(SIGNING_KEY) private readonly key: KeyObject) {}
 
   issue(username: string, scopes: readonly string[]): string {
@@ -28,6 +32,8 @@ export class TokenService {
    * (`alg: none` included: the algorithm is pinned, never read from the token).
    */
   verify(token: string): AccessTokenClaims | null {
+    const cached = this.verified.get(token);
+    if (cached) return cached;
     let payload: string | jwt.JwtPayload;
     try {
       payload = jwt.verify(token, this.key, { algorithms: [ALGORITHM] });
@@ -35,6 +41,8 @@ export class TokenService {
       return null;
     }
     if (typeof payload !== 'object' || typeof payload.sub !== 'string' || typeof payload.scope !== 'string') return null;
-    return { username: payload.sub, scopes: payload.scope.split(' ').filter((scope) => scope !== '') };
+    const claims = Object.freeze({ username: payload.sub, scopes: payload.scope.split(' ').filter((scope) => scope !== '') });
+    if (payload.exp !== undefined) this.verified.set(token, claims, payload.exp);
+    return claims;
   }
 }
