@@ -1,0 +1,33 @@
+// The parts of autocannon's programmatic API the runner uses (the package ships no types).
+declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
+  function autocannon(options: autocannon.Options, callback: (error: Error | null, result: autocannon.Result) => void): autocannon.Instance;
+
+  namespace autocannon {
+    interface Options {
+      url: string;
+      connections?: number;
+      duration?: number;
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      /** Seconds. */
+      timeout?: number;
+    }
+
+    interface Result {
+      duration: number;
+      errors: number;
+      timeouts: number;
+      non2xx: number;
+    }
+
+    interface Instance extends EventEmitter {
+      stop(): void;
+      on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
+    }
+  }
+
+  export = autocannon;
+}

@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+
+export interface BenchOptions {
+  /** Concurrent connections of the load generator (scenarios 1-7). */
+  connections: number;
+  /** Seconds of load per scenario and round. */
+  duration: number;
+  /** Rounds; every scenario is measured once per round, in turn. The report gives medians. */
+  rounds: number;
+  /** Seconds of load that warm each server up before the first round. */
+  warmup: number;
+  /** Only the scenarios whose id (`express/jwt`, `fastify/login`...) contains one of these. */
+  only: string[];
+  /** Scenario 8: connections posting the password form. */
+  loginConnections: number;
+  /** Scenario 8: how many argon2 verifications the login route runs at once. */
+  loginConcurrency: number;
+  /** Scenario 8: connections of the protected GET probed during the flood. */
+  probeConnections: number;
+  /** Scenario 8: the probe's rate, requests per second over all its connections. */
+  probeRate: number;
+  /** Pin each server to CPU 0 and the load generator to CPU 1 (Linux `taskset`, 2 or more cores). */
+  pin: boolean;
+  /** Run the micro-benchmarks (bench/micro.ts) first. */
+  micro: boolean;
+  /** Only the micro-benchmarks. */
+  microOnly: boolean;
+  /** Start the servers with `node --cpu-prof`; profiles go to bench/profiles/. */
+  cpuProf: boolean;
+}
+
+const DEFAULTS: BenchOptions = {
+  connections: 32,
+  duration: 5,
+  rounds: 3,
+  warmup: 3,
+  only: [],
+  loginConnections: 32,
+  loginConcurrency: 1,
+  probeConnections: 8,
+  probeRate: 1000,
+  pin: availableParallelism() >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0,
+  micro: true,
+  microOnly: false,
+  cpuProf: false,
+};
+
+const HELP = `npm run bench -- [options]     (each also as an environment variable, e.g. BENCH_DURATION=10)
+  --connections=N        load generator connections, scenarios 1-7 (default ${DEFAULTS.connections})
+  --duration=S           seconds per scenario and round (default ${DEFAULTS.duration})
+  --rounds=N             rounds, at least 3 for a report (default ${DEFAULTS.rounds})
+  --warmup=S             seconds of warm-up load per server (default ${DEFAULTS.warmup})
+  --only=a,b             scenarios whose id contains a or b: express/jwt, fastify/, /login ...
+  --login-connections=N  scenario 8: concurrent logins (default ${DEFAULTS.loginConnections})
+  --login-concurrency=N  scenario 8: argon2 verifications at once in the login route (default ${DEFAULTS.loginConcurrency})
+  --probe-connections=N  scenario 8: connections of the protected GET (default ${DEFAULTS.probeConnections})
+  --probe-rate=N         scenario 8: protected GET requests per second (default ${DEFAULTS.probeRate})
+  --no-pin               do not pin servers to CPU 0 and the load generator to CPU 1 (needs taskset)
+  --no-micro             skip the micro-benchmarks
+  --micro-only           only the micro-benchmarks
+  --cpu-prof             start servers with node --cpu-prof (profiles in bench/profiles/)`;
+
+/** Reads `--name=value` flags, then `BENCH_NAME` variables, then the defaults. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const match = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new Error(`Unknown argument ${arg}.\n${HELP}`);
+    flags.set(match[2], match[1] ? 'false' : (match[3] ?? 'true'));
+  }
+  const options: BenchOptions = { ...DEFAULTS };
+  for (const key of Object.keys(DEFAULTS) as (keyof BenchOptions)[]) {
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const raw = flags.get(flag) ?? env[`BENCH_${flag.replace(/-/g, '_').toUpperCase()}`];
+    flags.delete(flag);
+    if (raw === undefined) continue;
+    const fallback = DEFAULTS[key];
+    if (Array.isArray(fallback)) (options[key] as string[]) = raw.split(',').filter(Boolean);
+    else if (typeof fallback === 'boolean') (options[key] as boolean) = raw !== 'false' && raw !== '0';
+    else {
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} needs a number >= 0, got ${raw}.`);
+      (options[key] as number) = value;
+    }
+  }
+  if (flags.size > 0) throw new Error(`Unknown option --${[...flags.keys()][0]}.\n${HELP}`);
+  if (options.connections < 1 || options.duration <= 0 || options.rounds < 1) {
+    throw new Error('--connections, --duration and --rounds must be at least 1.');
+  }
+  return options;
+}

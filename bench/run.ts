@@ -1,0 +1,469 @@
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { itemsOf, USERNAME } from './fixtures';
+import { startLoad, startProbe, type LoadOptions, type LoadResult, type ProbeOptions } from './load';
+import type { MicroResults } from './micro';
+import { parseOptions, type BenchOptions } from './options';
+import { isGuarded, LOGIN_REQUEST, requestFor, SCENARIOS, type BenchRequest, type Scenario } from './scenarios';
+import type { ServerUsage } from './server';
+import { median } from './stats';
+
+// `npm run bench`: starts every scenario as its own server process, measures them in turn, round after
+// round, and prints medians as ratios to the unguarded route of the same platform. See bench/README.md.
+
+const ROOT = join(__dirname, '..', '..'); // .bench-dist/bench -> the repository
+const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
+const PROFILES_DIR = join(ROOT, 'bench', 'profiles');
+
+/** One measurement of one scenario in one round. */
+interface Sample {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU time (user + system) per 2xx response. */
+  cpuUsPerReq: number;
+  /** Server CPU time over wall time: near 100% when the server is the bottleneck (it has one core). */
+  serverCpuPct: number;
+  /** The load generator's CPU time over wall time (it has one core too). */
+  loadCpuPct: number;
+  ok: number;
+  failed: number;
+}
+
+/** Scenario 8 in one round: the protected GET alone, then during the login flood. */
+interface LoginSample {
+  idle: Sample;
+  flood: Sample;
+  loginsPerSecond: number;
+  loginsFailed: number;
+}
+
+interface ScenarioRecord {
+  scenario: Scenario;
+  samples: Sample[];
+  logins: LoginSample[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario servers
+
+class ScenarioServer {
+  private readonly waiting: ((usage: ServerUsage) => void)[] = [];
+
+  private constructor(
+    readonly scenario: Scenario,
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.on('message', (message: { usage?: ServerUsage }) => {
+      if (message.usage) this.waiting.shift()?.(message.usage);
+    });
+  }
+
+  static start(scenario: Scenario, options: BenchOptions): Promise<ScenarioServer> {
+    const execArgv = options.cpuProf
+      ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=${scenario.id.replace('/', '-')}.cpuprofile`]
+      : [];
+    const child = fork(join(__dirname, 'server.js'), [scenario.platform, scenario.app], {
+      execArgv,
+      env: { ...process.env, NODE_ENV: 'production', LOGIN_CONCURRENCY: String(options.loginConcurrency) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${scenario.id}: the server exited with code ${code} before listening.`));
+      child.once('exit', onExit);
+      child.once('message', (message: { ready?: boolean; port?: number }) => {
+        child.off('exit', onExit);
+        if (!message.ready || !message.port) return reject(new Error(`${scenario.id}: unexpected message ${JSON.stringify(message)}.`));
+        // Load scenarios: every thread on CPU 0. Login: only the main thread (the event loop) on CPU 0, while
+        // libuv's pool threads, which run argon2, may use either core.
+        if (options.pin) pin(child.pid!, 0, scenario.kind === 'load');
+        resolve(new ScenarioServer(scenario, child, message.port));
+      });
+    });
+  }
+
+  usage(): Promise<ServerUsage> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.send({ cmd: 'usage' });
+    });
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null) return resolve();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.child.disconnect(); // the server closes its app and exits
+    });
+  }
+}
+
+/** Pins a process's main thread, or all its threads, to one CPU; threads started later inherit the mask of their creator. */
+function pin(pid: number, cpu: number, allThreads = true): void {
+  execFileSync('taskset', [...(allThreads ? ['-a'] : []), '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+/** Before measuring: the authenticated request answers 200 with the items, and no credentials answer 401. */
+async function checkServer(server: ScenarioServer): Promise<void> {
+  const { scenario, port } = server;
+  const send = (request: BenchRequest) =>
+    fetch(`http://127.0.0.1:${port}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+  const expected = JSON.stringify(itemsOf(USERNAME));
+  const ok = await send(requestFor(scenario.app));
+  const body = await ok.text();
+  if (ok.status !== 200 || body !== expected) {
+    throw new Error(`${scenario.id}: expected 200 ${expected}, got ${ok.status} ${body}`);
+  }
+  if (isGuarded(scenario.app)) {
+    const anonymous = await send({ method: 'GET', path: requestFor(scenario.app).path, headers: {} });
+    await anonymous.text();
+    if (anonymous.status !== 401) throw new Error(`${scenario.id}: a request without credentials got ${anonymous.status}, not 401.`);
+  }
+  if (scenario.kind === 'login') {
+    const login = await send(LOGIN_REQUEST);
+    const token = (await login.json()) as { access_token?: string; token_type?: string };
+    if (login.status !== 200 || typeof token.access_token !== 'string' || token.token_type !== 'bearer') {
+      throw new Error(`${scenario.id}: POST /token answered ${login.status} ${JSON.stringify(token)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+/** Runs one load (autocannon, or the steady probe) against a server and reads its CPU time before and after. */
+async function measure(server: ScenarioServer, request: BenchRequest, load: LoadOptions | ProbeOptions): Promise<Sample> {
+  const before = await server.usage();
+  const loadBefore = process.cpuUsage();
+  const result = await ('rate' in load ? startProbe(server.port, request, load) : startLoad(server.port, request, load)).done;
+  const loadCpu = process.cpuUsage(loadBefore);
+  const after = await server.usage();
+  const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
+  return toSample(result, cpuUs, loadCpu.user + loadCpu.system);
+}
+
+function toSample(result: LoadResult, serverCpuUs: number, loadCpuUs: number): Sample {
+  const wallUs = result.seconds * 1e6;
+  return {
+    rps: result.rps,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    cpuUsPerReq: result.ok > 0 ? serverCpuUs / result.ok : NaN,
+    serverCpuPct: (100 * serverCpuUs) / wallUs,
+    loadCpuPct: (100 * loadCpuUs) / wallUs,
+    ok: result.ok,
+    failed: result.failed,
+  };
+}
+
+/** Scenario 8: the protected GET at a steady rate, idle, then while the login flood runs. */
+async function measureLogin(server: ScenarioServer, options: BenchOptions): Promise<LoginSample> {
+  const probe: ProbeOptions = { rate: options.probeRate, connections: options.probeConnections, duration: options.duration };
+  const request = requestFor(server.scenario.app);
+  await startProbe(server.port, request, { ...probe, duration: 1 }).done; // the server was idle for a while: wake it up
+  await settle();
+  const idle = await measure(server, request, probe);
+  await settle();
+
+  const flood = startLoad(server.port, LOGIN_REQUEST, { connections: options.loginConnections, duration: options.duration + 10 });
+  await sleep(1000); // let the logins fill argon2's line before probing
+  const during = await measure(server, request, probe);
+  flood.stop();
+  const logins = await flood.done;
+  await drainLogins(server);
+  return { idle, flood: during, loginsPerSecond: logins.rps, loginsFailed: logins.failed };
+}
+
+/** Waits until the login server has verified every password it was sent. */
+async function drainLogins(server: ScenarioServer): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await server.usage()).pendingLogins > 0) {
+    if (Date.now() > deadline) throw new Error(`${server.scenario.id}: logins still pending after 60 s.`);
+    await sleep(100);
+  }
+}
+
+// The runner's own garbage (latencies of the last run) is collected between measurements rather than during one,
+// where a pause would show up as server latency.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** A short pause between measurements, so that one run's last responses do not overlap the next. */
+function settle(): Promise<void> {
+  collectGarbage();
+  return sleep(250);
+}
+
+async function warmUp(server: ScenarioServer, options: BenchOptions): Promise<void> {
+  const request = requestFor(server.scenario.app);
+  await startLoad(server.port, request, { connections: options.connections, duration: options.warmup }).done;
+  if (server.scenario.kind === 'login') {
+    const flood = startLoad(server.port, LOGIN_REQUEST, { connections: options.loginConnections, duration: options.warmup });
+    await startProbe(server.port, request, { rate: options.probeRate, connections: options.probeConnections, duration: options.warmup }).done;
+    await flood.done;
+    await drainLogins(server);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Summary {
+  id: string;
+  number: string;
+  title: string;
+  platform: string;
+  rps: number;
+  p99Ms: number;
+  cpuUsPerReq: number;
+  serverCpuPct: number;
+  /** Median over rounds of (this scenario's req/s / the same round's unguarded req/s). */
+  ratioToUnguarded: number | null;
+  /** Median CPU µs per request above the unguarded route's. */
+  extraCpuUs: number | null;
+  failed: number;
+  login?: {
+    idleP99Ms: number;
+    floodP99Ms: number;
+    /** Median over rounds of flood p99 / idle p99. */
+    p99Ratio: number;
+    loginsPerSecond: number;
+    loginsFailed: number;
+  };
+}
+
+function summarize(records: Map<string, ScenarioRecord>): Summary[] {
+  return [...records.values()].map(({ scenario, samples, logins }) => {
+    const base: Pick<Summary, 'id' | 'number' | 'title' | 'platform'> = {
+      id: scenario.id,
+      number: scenario.number,
+      title: scenario.title,
+      platform: scenario.platform,
+    };
+    if (scenario.kind === 'login') {
+      return {
+        ...base,
+        rps: median(logins.map((l) => l.flood.rps)),
+        p99Ms: median(logins.map((l) => l.flood.p99Ms)),
+        cpuUsPerReq: NaN,
+        serverCpuPct: median(logins.map((l) => l.flood.serverCpuPct)),
+        ratioToUnguarded: null,
+        extraCpuUs: null,
+        failed: logins.reduce((sum, l) => sum + l.idle.failed + l.flood.failed, 0),
+        login: {
+          idleP99Ms: median(logins.map((l) => l.idle.p99Ms)),
+          floodP99Ms: median(logins.map((l) => l.flood.p99Ms)),
+          p99Ratio: median(logins.map((l) => l.flood.p99Ms / l.idle.p99Ms)),
+          loginsPerSecond: median(logins.map((l) => l.loginsPerSecond)),
+          loginsFailed: logins.reduce((sum, l) => sum + l.loginsFailed, 0),
+        },
+      };
+    }
+    const baseline = records.get(`${scenario.platform}/unguarded`);
+    return {
+      ...base,
+      rps: median(samples.map((s) => s.rps)),
+      p99Ms: median(samples.map((s) => s.p99Ms)),
+      cpuUsPerReq: median(samples.map((s) => s.cpuUsPerReq)),
+      serverCpuPct: median(samples.map((s) => s.serverCpuPct)),
+      ratioToUnguarded: baseline ? pairedRatio(samples, baseline.samples) : null,
+      extraCpuUs: baseline ? median(samples.map((s) => s.cpuUsPerReq)) - median(baseline.samples.map((s) => s.cpuUsPerReq)) : null,
+      failed: samples.reduce((sum, s) => sum + s.failed, 0),
+    };
+  });
+}
+
+/** Median over rounds of a.rps / b.rps, both measured in the same round. */
+function pairedRatio(a: Sample[], b: Sample[]): number {
+  return median(a.map((sample, round) => sample.rps / b[round].rps));
+}
+
+interface Goal {
+  label: string;
+  figure: number | null;
+  unit: string;
+  comparison: '>=' | '<=';
+  target: number;
+  status: 'PASS' | 'FAIL' | 'NOT RUN';
+}
+
+function evaluateGoals(records: Map<string, ScenarioRecord>, summaries: Summary[]): Goal[] {
+  const byId = new Map(summaries.map((s) => [s.id, s]));
+  const toUnguarded = (id: string) => byId.get(id)?.ratioToUnguarded ?? null;
+  const between = (a: string, b: string) => {
+    const x = records.get(a);
+    const y = records.get(b);
+    return x && y ? pairedRatio(x.samples, y.samples) : null;
+  };
+  const flood = (id: string) => byId.get(id)?.login?.p99Ratio ?? null;
+  const goal = (label: string, figure: number | null, unit: string, comparison: Goal['comparison'], target: number): Goal => ({
+    label,
+    figure,
+    unit,
+    comparison,
+    target,
+    status: figure === null || !Number.isFinite(figure) ? 'NOT RUN' : (comparison === '>=' ? figure >= target : figure <= target) ? 'PASS' : 'FAIL',
+  });
+  return [
+    goal('API key (2), Express', toUnguarded('express/api-key'), '× unguarded', '>=', 0.97),
+    goal('API key (2), Fastify', toUnguarded('fastify/api-key'), '× unguarded', '>=', 0.95),
+    goal('bearer JWT with scopes (4), Express', toUnguarded('express/jwt'), '× unguarded', '>=', 0.9),
+    goal('bearer JWT with scopes (4), Fastify', toUnguarded('fastify/jwt'), '× unguarded', '>=', 0.85),
+    goal('(4) vs passport anchor, string secret (6), Express', between('express/jwt', 'express/passport-string'), '× anchor', '>=', 4),
+    goal('(4) vs passport anchor, key object (7), Express', between('express/jwt', 'express/passport-key'), '× anchor', '>=', 1.5),
+    goal('protected GET p99 during login flood (8), Express', flood('express/login'), '× idle p99', '<=', 2),
+    goal('protected GET p99 during login flood (8), Fastify', flood('fastify/login'), '× idle p99', '<=', 2),
+  ];
+}
+
+const fixed = (value: number | null | undefined, digits: number) =>
+  value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+const whole = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—');
+
+function table(rows: string[][], rightAligned: boolean[]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows
+    .map((row) => row.map((cell, column) => (rightAligned[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+function printReport(summaries: Summary[], goals: Goal[], options: BenchOptions): void {
+  const rows = [['#', 'platform', 'scenario', 'req/s', 'p99 ms', 'server CPU', 'CPU µs/req', '+µs/req', '× unguarded', 'note']];
+  for (const s of summaries) {
+    const notes: string[] = [];
+    if (s.login) {
+      notes.push(
+        `p99 idle ${fixed(s.login.idleP99Ms, 2)} ms -> during logins ${fixed(s.login.floodP99Ms, 2)} ms = ${fixed(s.login.p99Ratio, 2)}×; ` +
+          `${fixed(s.login.loginsPerSecond, 1)} logins/s`,
+      );
+      if (s.login.loginsFailed) notes.push(`${s.login.loginsFailed} logins failed`);
+    }
+    if (s.failed) notes.push(`${s.failed} FAILED requests`);
+    rows.push([
+      s.number,
+      s.platform,
+      s.title,
+      whole(s.rps),
+      fixed(s.p99Ms, 2),
+      `${fixed(s.serverCpuPct, 0)}%`,
+      fixed(s.cpuUsPerReq, 0),
+      s.extraCpuUs === null ? '—' : `${s.extraCpuUs >= 0 ? '+' : ''}${fixed(s.extraCpuUs, 0)}`,
+      s.ratioToUnguarded === null ? '—' : `${fixed(s.ratioToUnguarded, 2)}×`,
+      notes.join('; '),
+    ]);
+  }
+  console.log(
+    `\nMedians of ${options.rounds} rounds; ${options.connections} connections, ${options.duration} s per scenario and round. ` +
+      `Scenario 8: GET at ${options.probeRate} req/s over ${options.probeConnections} connections, ` +
+      `${options.loginConnections} concurrent logins, ${options.loginConcurrency} argon2 verification(s) at once.\n`,
+  );
+  console.log(table(rows, [false, false, false, true, true, true, true, true, true, false]));
+  for (const twin of summaries.filter((s) => s.id.endsWith('/unguarded-again') && s.ratioToUnguarded !== null)) {
+    console.log(
+      `\nA/A check, ${twin.platform}: a second, identical unguarded server measured ${fixed(twin.ratioToUnguarded, 2)}× the first. ` +
+        'Differences of that size between other rows are noise.',
+    );
+  }
+  console.log('\nGoals (reported, not enforced):');
+  const goalRows = goals.map((g) => [g.status, g.label, g.figure === null ? '—' : `${fixed(g.figure, 2)}${g.unit}`, `goal ${g.comparison === '>=' ? '≥' : '≤'} ${g.target}${g.unit}`]);
+  console.log(table(goalRows, [false, false, true, false]).replace(/^/gm, '  '));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function runMicro(): Promise<MicroResults> {
+  const child = fork(join(__dirname, 'micro.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  let results: MicroResults | undefined;
+  child.on('message', (message: { micro?: MicroResults }) => (results = message.micro ?? results));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0 || !results) throw new Error(`The micro-benchmarks failed (exit code ${code}).`);
+  return results;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  const started = Date.now();
+  const micro = options.micro || options.microOnly ? await runMicro() : undefined;
+  if (options.microOnly) return;
+
+  const scenarios = SCENARIOS.filter((s) => options.only.length === 0 || options.only.some((part) => s.id.includes(part)));
+  if (scenarios.length === 0) throw new Error(`--only=${options.only.join(',')} matches no scenario: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  if (options.rounds < 3) console.warn(`Only ${options.rounds} round(s): the issue asks for medians of at least 3.`);
+  if (options.cpuProf) mkdirSync(PROFILES_DIR, { recursive: true });
+  if (options.pin) pin(process.pid, 1);
+
+  const servers: ScenarioServer[] = [];
+  const stopAll = () => Promise.all(servers.map((server) => server.stop()));
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  try {
+    console.log(`\nStarting ${scenarios.length} scenario servers${options.pin ? ' (servers on CPU 0, load generator on CPU 1)' : ''}...`);
+    for (const scenario of scenarios) {
+      const server = await ScenarioServer.start(scenario, options);
+      servers.push(server);
+      await checkServer(server);
+      await warmUp(server, options);
+      await settle();
+    }
+
+    const records = new Map<string, ScenarioRecord>(scenarios.map((scenario) => [scenario.id, { scenario, samples: [], logins: [] }]));
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const server of servers) {
+        const record = records.get(server.scenario.id)!;
+        let line: string;
+        if (server.scenario.kind === 'login') {
+          const sample = await measureLogin(server, options);
+          record.logins.push(sample);
+          line = `p99 idle ${fixed(sample.idle.p99Ms, 2)} ms, during logins ${fixed(sample.flood.p99Ms, 2)} ms, ${fixed(sample.loginsPerSecond, 1)} logins/s`;
+        } else {
+          const sample = await measure(server, requestFor(server.scenario.app), { connections: options.connections, duration: options.duration });
+          record.samples.push(sample);
+          line = `${whole(sample.rps).padStart(7)} req/s  p99 ${fixed(sample.p99Ms, 2)} ms  ${fixed(sample.cpuUsPerReq, 0)} µs CPU/req`;
+        }
+        console.log(`round ${round}/${options.rounds}  ${server.scenario.id.padEnd(24)} ${line}`);
+        await settle();
+      }
+    }
+
+    const summaries = summarize(records);
+    const goals = evaluateGoals(records, summaries);
+    printReport(summaries, goals, options);
+    const seconds = Math.round((Date.now() - started) / 1000);
+    writeFileSync(
+      RESULTS_FILE,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          seconds,
+          machine: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model },
+          options,
+          scenarios: summaries.map((summary) => {
+            const record = records.get(summary.id)!;
+            return { ...summary, rounds: record.scenario.kind === 'login' ? record.logins : record.samples };
+          }),
+          goals,
+          micro,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log(`\nWrote bench/results.json (${seconds} s in all).`);
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
