@@ -1,6 +1,6 @@
 import { SECURITY_REQUIREMENTS_METADATA, SKIP_SECURITY_METADATA } from './security.constants.js';
 import { SecurityScheme } from './schemes/security-scheme.js';
-import type { SchemeRef, SchemeRequirement } from './security-options.interface.js';
+import type { SchemeRef, SchemeRequirement, SecurityRequirementInput } from './security-options.interface.js';
 
 /** What the decorators store: one alternative, whose entries must all pass. */
 export type DeclaredRequirement = readonly { scheme: SchemeRef; scopes: readonly string[] }[];
@@ -28,6 +28,15 @@ export function SkipSecurity(): ClassDecorator & MethodDecorator {
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
     Reflect.defineMetadata(SKIP_SECURITY_METADATA, true, descriptor ? descriptor.value : target);
   };
+}
+
+/** Checks and normalizes one alternative given as a scheme, `{ scheme, scopes }` or a list of those (AND). */
+export function toDeclaredRequirement(input: SecurityRequirementInput, where: string): DeclaredRequirement {
+  const entries = Array.isArray(input) ? input : [input];
+  if (entries.length === 0) throw new Error(`${where}: an AND requirement needs at least one scheme.`);
+  return entries.map((entry: SchemeRef | SchemeRequirement) =>
+    typeof entry === 'string' || entry instanceof SecurityScheme ? normalize({ scheme: entry }, where) : normalize(entry, where),
+  );
 }
 
 function declare(requirement: DeclaredRequirement): ClassDecorator & MethodDecorator {

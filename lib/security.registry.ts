@@ -11,10 +11,9 @@ import {
   SECURITY_REQUIREMENTS_METADATA,
   SKIP_SECURITY_METADATA,
 } from './security.constants.js';
-import type { DeclaredRequirement } from './security.decorator.js';
+import { toDeclaredRequirement, type DeclaredRequirement } from './security.decorator.js';
 import type {
   ScopesReader,
-  SecurityRequirementInput,
   SecuritySchemeRegistration,
   SecuritySchemesModuleOptions,
   SecurityValidator,
@@ -88,7 +87,7 @@ export class SecurityRegistry implements OnModuleInit {
       throw new Error('SecuritySchemesModule: options.schemes must be an array of security schemes.');
     }
     for (const entry of options.schemes) this.register(entry);
-    this.defaults = (options.defaultSecurity ?? []).map((input) => toDeclared(input));
+    this.defaults = (options.defaultSecurity ?? []).map((input) => toDeclaredRequirement(input, 'defaultSecurity'));
     for (const requirement of this.defaults) {
       for (const { scheme } of requirement) this.bindingFor(scheme, 'defaultSecurity');
     }
@@ -275,15 +274,6 @@ export function readGrantedScopes(principal: unknown): readonly string[] | undef
   if (Array.isArray(scopes)) return scopes;
   if (typeof scope === 'string') return scope.split(' ');
   return undefined;
-}
-
-function toDeclared(input: SecurityRequirementInput): DeclaredRequirement {
-  const entries = Array.isArray(input) ? input : [input];
-  return entries.map((entry) =>
-    typeof entry === 'string' || entry instanceof SecurityScheme
-      ? { scheme: entry, scopes: [] }
-      : { scheme: entry.scheme, scopes: [...(entry.scopes ?? [])] },
-  );
 }
 
 /** Requirements and opt-out declared directly on a class or handler, scheme guards included. */

@@ -1,6 +1,7 @@
 import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
+  rawAuthorization,
   parseAuthorization,
   SecurityScheme,
   type OAuthFlow,
@@ -27,8 +28,7 @@ export class OAuth2 extends SecurityScheme<string> {
   }
 
   extract(request: SecurityRequest): string | null {
-    const header = request.headers.authorization;
-    return typeof header === 'string' && header.length > 0 ? header : null;
+    return rawAuthorization(request);
   }
 
   makeAuthenticateHeaders(): ResponseHeaders {

@@ -1,6 +1,7 @@
 import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
+  rawAuthorization,
   SecurityScheme,
   type SecurityRequest,
   type SecuritySchemeObject,
@@ -25,8 +26,7 @@ export class OpenIdConnect extends SecurityScheme<string> {
   }
 
   extract(request: SecurityRequest): string | null {
-    const header = request.headers.authorization;
-    return typeof header === 'string' && header.length > 0 ? header : null;
+    return rawAuthorization(request);
   }
 
   makeAuthenticateHeaders(): ResponseHeaders {

@@ -89,6 +89,12 @@ export function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** The raw `Authorization` header value, or null when absent or empty (OAuth2 and OpenIdConnect return it as is). */
+export function rawAuthorization(request: SecurityRequest): string | null {
+  const header = request.headers.authorization;
+  return typeof header === 'string' && header.length > 0 ? header : null;
+}
+
 /** Splits `Authorization: <scheme> <credentials>` at the first space; credentials are trimmed. */
 export function parseAuthorization(header: string | string[] | undefined): [scheme: string, credentials: string] | null {
   if (typeof header !== 'string' || header.length === 0) return null;

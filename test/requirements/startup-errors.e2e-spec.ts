@@ -191,6 +191,19 @@ describe.each(PLATFORMS)('configuration errors at start-up (%s)', (platform: Pla
     );
   });
 
+  it('refuses a module default whose scopes are not a list of strings', async () => {
+    const scopes = 'read' as unknown as string[];
+    await expect(start([PlainController], { defaultSecurity: [{ scheme: password, scopes }] })).rejects.toThrow(
+      'defaultSecurity: scopes must be an array of strings.',
+    );
+  });
+
+  it('refuses an empty AND requirement in the module defaults', async () => {
+    await expect(start([PlainController], { defaultSecurity: [[]] })).rejects.toThrow(
+      'defaultSecurity: an AND requirement needs at least one scheme.',
+    );
+  });
+
   it('refuses a module default scope the scheme does not declare', async () => {
     await expect(start([PlainController], { defaultSecurity: [{ scheme: password, scopes: ['root'] }] })).rejects.toThrow(
       new Error('PlainController.plain requires scope "root" of scheme "OAuth2PasswordBearer", which declares only: read, write.'),
