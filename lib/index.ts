@@ -10,6 +10,7 @@ export * from './security.exception.js';
 export * from './security.constants.js';
 export * from './security-options.interface.js';
 export * from './security.decorator.js';
+export * from './security.requirements.js';
 export * from './current-user.decorator.js';
 export * from './security.guard.js';
 export * from './security.registry.js';

@@ -5,10 +5,17 @@ import type { SecurityScopes } from './security-scopes.js';
 /** A scheme instance, or the `schemeName` of a registered one. */
 export type SchemeRef = SecurityScheme | string;
 
-/** One scheme of a requirement, with the scopes it must grant. */
-export interface SchemeRequirement {
-  scheme: SchemeRef;
+/** How `@Security(scheme, options)` requires a scheme. */
+export interface SecurityOptions {
+  /** Scopes the principal must have been granted. */
   scopes?: readonly string[];
+  /** A request without these credentials passes with a null principal; presented credentials must still pass. */
+  optional?: boolean;
+}
+
+/** One scheme of a requirement, with the scopes it must grant. */
+export interface SchemeRequirement extends SecurityOptions {
+  scheme: SchemeRef;
 }
 
 /**
@@ -17,35 +24,68 @@ export interface SchemeRequirement {
  */
 export type SecurityRequirementInput = SchemeRef | SchemeRequirement | readonly SchemeRequirement[];
 
-/** Turns a scheme's credentials into the principal, or throws. Register it as a Nest provider. */
+/** What a validator may return: the principal, or `null`/`undefined`/`false` to refuse (a 401). */
+export type ValidationResult<TPrincipal> = TPrincipal | null | undefined | false;
+
+/**
+ * Turns a scheme's credentials into the principal. `TCredentials` is what the scheme extracts (see
+ * `CredentialsOf`); `TPrincipal` is your user. Return a falsy value, or throw an `HttpException`, to refuse.
+ * Register it as a Nest provider, or pass an instance.
+ */
 export interface SecurityValidator<TCredentials = any, TPrincipal = unknown> {
   validate(
     credentials: TCredentials,
     securityScopes: SecurityScopes,
     context: ExecutionContext,
-  ): TPrincipal | Promise<TPrincipal>;
+  ): ValidationResult<TPrincipal> | Promise<ValidationResult<TPrincipal>>;
 }
 
 /** The credentials type a scheme extracts. */
 export type CredentialsOf<S> = S extends SecurityScheme<infer C> ? C : never;
 
-/** A scheme with the provider class that validates its credentials. */
+/** A validator that accepts what scheme `S` extracts: a provider class, or an instance. */
+export type ValidatorFor<S extends SecurityScheme> =
+  | Type<SecurityValidator<CredentialsOf<S>, unknown>>
+  | SecurityValidator<CredentialsOf<S>, unknown>;
+
+/** A scheme with the validator of its credentials. */
 export interface SecuritySchemeRegistration<S extends SecurityScheme = SecurityScheme> {
   scheme: S;
-  validator?: Type<SecurityValidator<CredentialsOf<S>>>;
+  validator?: ValidatorFor<S>;
 }
+
+/** An entry of `schemes`: a bare scheme, or a scheme with its validator. */
+export type SchemeEntry = SecurityScheme | SecuritySchemeRegistration<any>;
+
+/**
+ * `schemes` with each validator checked against its own scheme's credentials, so that
+ * `{ scheme: new HTTPBearer(), validator: ValidatorOfString }` is a compile error.
+ */
+export type CheckedSchemes<T extends readonly SchemeEntry[]> = {
+  [K in keyof T]: T[K] extends { scheme: infer S extends SecurityScheme; validator?: infer V }
+    ? [V] extends [ValidatorFor<S> | undefined]
+      ? T[K]
+      : { scheme: S; validator?: ValidatorFor<S> }
+    : T[K];
+};
 
 /** Reads the scopes a principal was granted. */
 export type ScopesReader = (principal: unknown) => readonly string[] | null | undefined;
 
-export interface SecuritySchemesModuleOptions {
+export interface SecuritySchemesModuleOptions<T extends readonly SchemeEntry[] = readonly SchemeEntry[]> {
   /** Every scheme the application uses, each optionally with a validator. */
-  schemes: ReadonlyArray<SecurityScheme | SecuritySchemeRegistration>;
-  /** Requirements every route gets before its controller's and its own (FastAPI's app-level dependencies). */
+  schemes: T & CheckedSchemes<T>;
+  /**
+   * Requirements every route must meet, before (AND) its controller's and its own (FastAPI's app-level
+   * dependencies). Several entries are alternatives (OR).
+   */
   defaultSecurity?: readonly SecurityRequirementInput[];
   /** How to read a principal's granted scopes. Default: `principal.scopes` (array) or `principal.scope` (space-separated). */
   getScopes?: ScopesReader;
-  /** Register `SecurityGuard` as a global guard. Default true. */
+  /**
+   * Register `SecurityGuard` as a global guard. Default true. Set it to false to register the guard
+   * yourself, e.g. after `ThrottlerGuard`: `{ provide: APP_GUARD, useExisting: SecurityGuard }`.
+   */
   globalGuard?: boolean;
   /** The request property that receives the principal, like passport's `req.user`. Default `'user'`; `false` sets none. */
   userProperty?: string | false;
@@ -55,8 +95,9 @@ export interface SecuritySchemesOptionsFactory {
   createSecurityOptions(): SecuritySchemesModuleOptions | Promise<SecuritySchemesModuleOptions>;
 }
 
-export interface SecuritySchemesModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  useFactory?: (...args: any[]) => SecuritySchemesModuleOptions | Promise<SecuritySchemesModuleOptions>;
+export interface SecuritySchemesModuleAsyncOptions<T extends readonly SchemeEntry[] = readonly SchemeEntry[]>
+  extends Pick<ModuleMetadata, 'imports'> {
+  useFactory?: (...args: any[]) => SecuritySchemesModuleOptions<T> | Promise<SecuritySchemesModuleOptions<T>>;
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
   useClass?: Type<SecuritySchemesOptionsFactory>;
   useExisting?: Type<SecuritySchemesOptionsFactory>;

@@ -1,17 +1,44 @@
 import { SECURITY_REQUIREMENTS_METADATA, SKIP_SECURITY_METADATA } from './security.constants.js';
 import { SecurityScheme } from './schemes/security-scheme.js';
-import type { SchemeRef, SchemeRequirement, SecurityRequirementInput } from './security-options.interface.js';
+import type {
+  SchemeRef,
+  SchemeRequirement,
+  SecurityOptions,
+  SecurityRequirementInput,
+} from './security-options.interface.js';
+
+/** One scheme as the decorators store it. */
+export interface DeclaredScheme {
+  readonly scheme: SchemeRef;
+  readonly scopes: readonly string[];
+  readonly optional: boolean;
+}
 
 /** What the decorators store: one alternative, whose entries must all pass. */
-export type DeclaredRequirement = readonly { scheme: SchemeRef; scopes: readonly string[] }[];
+export type DeclaredRequirement = readonly DeclaredScheme[];
 
 /**
  * Requires `scheme` (an instance or a registered scheme name), with `scopes`, on a controller or a handler.
- * Several `@Security` on one target are alternatives, tried in the order written.
- * Requirements merge from the module to the controller to the handler; the same scheme's scopes are unioned.
+ * Several `@Security` on one target are alternatives (OR), tried in the order written. Requirements at
+ * different levels (module, base class, controller, handler) must all be met (AND): an inner level only
+ * narrows access. `{ optional: true }`: a request without these credentials passes with a null principal.
  */
-export function Security(scheme: SchemeRef, scopes: readonly string[] = []): ClassDecorator & MethodDecorator {
-  return declare([normalize({ scheme, scopes }, '@Security')]);
+export function Security(scheme: SchemeRef, options?: SecurityOptions): ClassDecorator & MethodDecorator;
+export function Security(
+  scheme: SchemeRef,
+  scopes: readonly string[],
+  options?: Omit<SecurityOptions, 'scopes'>,
+): ClassDecorator & MethodDecorator;
+export function Security(
+  scheme: SchemeRef,
+  scopesOrOptions: readonly string[] | SecurityOptions = [],
+  options: Omit<SecurityOptions, 'scopes'> = {},
+): ClassDecorator & MethodDecorator {
+  const given = Array.isArray(scopesOrOptions)
+    ? { ...options, scopes: scopesOrOptions }
+    : (scopesOrOptions as SecurityOptions | null) ?? {};
+  if (typeof given !== 'object') throw new Error('@Security: the second argument must be a scopes array or { scopes, optional }.');
+  return declare([normalize({ scheme, scopes: given.scopes, optional: given.optional }, '@Security')]);
 }
 
 /** Requires every listed scheme together (AND) as one alternative. */
@@ -21,8 +48,9 @@ export function SecurityAll(...requirements: SchemeRequirement[]): ClassDecorato
 }
 
 /**
- * Drops inherited requirements (module defaults, and the controller's when used on a handler).
- * Requirements declared on the same target still apply.
+ * Drops inherited requirements (module defaults, base classes, and the controller's when used on a
+ * handler). Requirements declared on the same target still apply: `@SkipSecurity() @Security(apiKey)`
+ * replaces what the route inherits.
  */
 export function SkipSecurity(): ClassDecorator & MethodDecorator {
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
@@ -48,13 +76,14 @@ function declare(requirement: DeclaredRequirement): ClassDecorator & MethodDecor
   };
 }
 
-function normalize(requirement: SchemeRequirement, decorator: string): { scheme: SchemeRef; scopes: readonly string[] } {
-  const { scheme, scopes = [] } = requirement ?? ({} as SchemeRequirement);
+function normalize(requirement: SchemeRequirement, decorator: string): DeclaredScheme {
+  const { scheme, scopes = [], optional = false } = requirement ?? ({} as SchemeRequirement);
   if (!(scheme instanceof SecurityScheme) && (typeof scheme !== 'string' || scheme.length === 0)) {
     throw new Error(`${decorator} needs a security scheme instance or a registered scheme name, got ${String(scheme)}.`);
   }
   if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string')) {
     throw new Error(`${decorator}: scopes must be an array of strings.`);
   }
-  return { scheme, scopes: [...scopes] };
+  if (typeof optional !== 'boolean') throw new Error(`${decorator}: optional must be true or false.`);
+  return { scheme, scopes: [...scopes], optional };
 }

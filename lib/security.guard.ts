@@ -11,7 +11,13 @@ import { SECURITY_GUARD_MARKER } from './security.constants.js';
 import { headersOf, SecurityHttpException } from './security.exception.js';
 import type { SchemeRef, SecurityValidator } from './security-options.interface.js';
 import type { SecurityScheme, SecurityRequest } from './schemes/security-scheme.js';
-import { SecurityRegistry, type CompiledRoute, type CompiledScheme, type SchemeBinding } from './security.registry.js';
+import {
+  SecurityRegistry,
+  type CompiledAlternative,
+  type CompiledRoute,
+  type CompiledScheme,
+  type SchemeBinding,
+} from './security.registry.js';
 import type { SecurityScopes } from './security-scopes.js';
 
 /** One scheme that passed on this request. */
@@ -88,7 +94,7 @@ export class SecurityGuard implements CanActivate {
   private authenticateSingle(compiled: CompiledScheme, request: Request, context: ExecutionContext): true | Promise<boolean> {
     const credentials = compiled.scheme.extract(request);
     if (credentials === null) {
-      if (compiled.scheme.autoError) throw compiled.scheme.makeNotAuthenticatedError();
+      if (!compiled.optional) throw compiled.scheme.makeNotAuthenticatedError();
       this.setContext(request, [anonymous(compiled)]);
       return true;
     }
@@ -99,21 +105,31 @@ export class SecurityGuard implements CanActivate {
     return this.accept(request, [this.authorize(compiled, credentials, principal)]);
   }
 
-  /** Alternatives in order; the first that passes wins. */
+  /**
+   * Alternatives in order; the first that passes wins. An alternative missing a required credential
+   * is skipped; one with nothing sent and only optional schemes lets the request in anonymously, but
+   * only when no alternative passed and no presented credential was refused.
+   */
   private async authenticateAny(route: CompiledRoute, request: Request, context: ExecutionContext): Promise<boolean> {
-    let rejection: unknown;
+    let failure: unknown;
+    let anonymousAlternative: CompiledAlternative | undefined;
     const missing: CompiledScheme[] = [];
-    for (const { schemes } of route.alternatives) {
+    for (const alternative of route.alternatives) {
+      const { schemes } = alternative;
       let credentials: unknown[];
       try {
         credentials = schemes.map((compiled) => compiled.scheme.extract(request));
       } catch (error) {
-        rejection ??= error;
+        failure ??= error;
         continue;
       }
-      const required = schemes.find((compiled, i) => credentials[i] === null && compiled.scheme.autoError);
-      if (required || credentials.every((value) => value === null)) {
-        missing.push(required ?? schemes[0]); // its challenge is built only if every alternative fails
+      const required = schemes.find((compiled, i) => credentials[i] === null && !compiled.optional);
+      if (required) {
+        missing.push(required); // its challenge is built only if every alternative fails
+        continue;
+      }
+      if (credentials.every((value) => value === null)) {
+        anonymousAlternative ??= alternative;
         continue;
       }
       try {
@@ -130,18 +146,18 @@ export class SecurityGuard implements CanActivate {
         if (primary > 0) passed.unshift(...passed.splice(primary, 1));
         return this.accept(request, passed);
       } catch (error) {
-        rejection ??= error;
+        failure ??= error;
       }
     }
-    if (rejection !== undefined) throw rejection;
-    if (route.optional) return this.accept(request, [anonymous(route.alternatives[0].schemes[0])]);
+    if (failure !== undefined) throw failure;
+    if (anonymousAlternative) return this.accept(request, [anonymous(anonymousAlternative.schemes[0])]);
     throw combineChallenges(missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError()));
   }
 
   /** Runs the scheme's validator; without one, the principal is the credentials themselves. */
   private validate(compiled: CompiledScheme, credentials: unknown, request: Request, context: ExecutionContext): unknown {
     const { binding } = compiled;
-    if (!binding.validatorType) return credentials;
+    if (!binding.requestScoped && !binding.validator) return credentials;
     if (!binding.requestScoped) return this.runValidator(binding.validator!, compiled, credentials, context);
     return this.resolveValidator(binding, request).then((validator) =>
       this.runValidator(validator, compiled, credentials, context),
@@ -176,21 +192,21 @@ export class SecurityGuard implements CanActivate {
     return this.moduleRef.resolve(binding.validatorType!, contextId, { strict: false });
   }
 
-  /** HttpExceptions from validators pass through; anything else is logged and becomes the scheme's 401. */
+  /**
+   * HttpExceptions from validators pass through; anything else becomes the scheme's 401. Expired or
+   * forged tokens are normal traffic: one WARN line naming the error's type, the stack at debug level.
+   */
   private rejection(compiled: CompiledScheme, error: unknown): unknown {
     if (error instanceof HttpException) return error;
-    this.logger.error(
-      `The validator of scheme "${compiled.scheme.schemeName}" threw; answering 401.`,
-      error instanceof Error ? error.stack : String(error),
-    );
+    const type = error instanceof Error ? error.name : typeof error;
+    this.logger.warn(`The validator of scheme "${compiled.scheme.schemeName}" threw ${type}; answering 401.`);
+    if (error instanceof Error) this.logger.debug(error.stack ?? error.message);
     return compiled.scheme.makeNotAuthenticatedError();
   }
 
-  /** A falsy principal is a rejection; required scopes must all be granted (fail closed). */
+  /** Any falsy principal is a rejection (fail closed); required scopes must all be granted. */
   private authorize(compiled: CompiledScheme, credentials: unknown, principal: unknown): AuthenticatedScheme {
-    if (principal === null || principal === undefined || principal === false) {
-      throw compiled.scheme.makeNotAuthenticatedError();
-    }
+    if (!principal) throw compiled.scheme.makeNotAuthenticatedError();
     const required = compiled.scopes.scopes;
     if (required.length > 0) {
       const granted = this.registry.getScopes(principal);

@@ -3,6 +3,7 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { SECURITY_GLOBAL_GUARD, SECURITY_MODULE_OPTIONS } from './security.constants.js';
 import { SecurityGuard } from './security.guard.js';
 import type {
+  SchemeEntry,
   SecuritySchemesModuleAsyncOptions,
   SecuritySchemesModuleOptions,
   SecuritySchemesOptionsFactory,
@@ -15,11 +16,11 @@ import { SecurityRegistry } from './security.registry.js';
  */
 @Module({})
 export class SecuritySchemesModule {
-  static forRoot(options: SecuritySchemesModuleOptions): DynamicModule {
+  static forRoot<const T extends readonly SchemeEntry[]>(options: SecuritySchemesModuleOptions<T>): DynamicModule {
     return SecuritySchemesModule.create([{ provide: SECURITY_MODULE_OPTIONS, useValue: options }], options?.globalGuard);
   }
 
-  static forRootAsync(options: SecuritySchemesModuleAsyncOptions): DynamicModule {
+  static forRootAsync<const T extends readonly SchemeEntry[]>(options: SecuritySchemesModuleAsyncOptions<T>): DynamicModule {
     const module = SecuritySchemesModule.create(SecuritySchemesModule.asyncProviders(options), options.globalGuard);
     return { ...module, imports: [...(module.imports ?? []), ...(options.imports ?? [])] };
   }
@@ -40,7 +41,7 @@ export class SecuritySchemesModule {
     };
   }
 
-  private static asyncProviders(options: SecuritySchemesModuleAsyncOptions): Provider[] {
+  private static asyncProviders(options: SecuritySchemesModuleAsyncOptions<readonly SchemeEntry[]>): Provider[] {
     if (options.useFactory) {
       return [{ provide: SECURITY_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
     }

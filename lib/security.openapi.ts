@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { SecurityRegistry, type CompiledRoute } from './security.registry.js';
+import type { SecurityRequirementObject } from './security.requirements.js';
 
 type OperationIdFactory = (controllerKey: string, methodKey: string, version?: string) => string;
 
@@ -9,7 +10,6 @@ export interface SecurityDocumentOptions {
   operationIdFactory?: OperationIdFactory;
 }
 
-type SecurityRequirementObject = Record<string, string[]>;
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'search'];
 const defaultOperationId: OperationIdFactory = (controllerKey, methodKey) =>
@@ -55,13 +55,9 @@ export function applySecurityToDocument(
   return document;
 }
 
-/** A route's requirement as an OpenAPI `security` list. */
+/** A route's requirement as an OpenAPI `security` list (compiled with the route). */
 export function toSecurity(route: CompiledRoute): SecurityRequirementObject[] {
-  const security = route.alternatives.map((alternative) =>
-    Object.fromEntries(alternative.schemes.map(({ scheme, scopes }) => [scheme.schemeName, [...scopes.scopes]])),
-  );
-  if (route.optional) security.push({});
-  return security;
+  return route.security.map((requirement) => ({ ...requirement }));
 }
 
 function routesByOperationId(routes: CompiledRoute[], factory: OperationIdFactory): Map<string, CompiledRoute> {

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, Scope, type OnModuleInit, type Type } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { Inject, Injectable, Logger, Scope, type OnApplicationBootstrap, type OnModuleInit, type Type } from '@nestjs/common';
+import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { isScopeToken, quoteString } from './header-values.js';
 import { SecurityScheme } from './schemes/security-scheme.js';
 import {
@@ -12,6 +12,13 @@ import {
   SKIP_SECURITY_METADATA,
 } from './security.constants.js';
 import { toDeclaredRequirement, type DeclaredRequirement } from './security.decorator.js';
+import {
+  checkDocumentedSize,
+  composeRequirements,
+  documentedSecurity,
+  type RequirementLevel,
+  type SecurityRequirementObject,
+} from './security.requirements.js';
 import type {
   ScopesReader,
   SecuritySchemeRegistration,
@@ -20,9 +27,10 @@ import type {
 } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
 
-/** A registered scheme and its validator. `validator` is set at start-up for singletons. */
+/** A registered scheme and its validator. `validator` is set at start-up, except for request-scoped providers. */
 export interface SchemeBinding {
   readonly scheme: SecurityScheme;
+  /** The validator's provider class, when it is one. */
   readonly validatorType?: Type<SecurityValidator>;
   validator?: SecurityValidator;
   requestScoped: boolean;
@@ -33,6 +41,8 @@ export interface CompiledScheme {
   readonly binding: SchemeBinding;
   readonly scheme: SecurityScheme;
   readonly scopes: SecurityScopes;
+  /** Absent credentials are allowed (declared optional, or the scheme has `autoError: false`). */
+  readonly optional: boolean;
   /** `WWW-Authenticate` value for a 403 insufficient_scope answer (RFC 6750). */
   readonly insufficientScopeChallenge: string;
 }
@@ -42,15 +52,18 @@ export interface CompiledAlternative {
   readonly schemes: readonly CompiledScheme[];
 }
 
-/** What a route requires: any one alternative (OR). Empty means no requirement. */
+/** What a route requires: any one alternative (OR), in the order tried. Empty means no requirement. */
 export interface CompiledRoute {
   readonly controller: Type;
+  readonly handler: Function;
   readonly methodName: string;
   readonly alternatives: readonly CompiledAlternative[];
   /** The single scheme when the route has exactly one alternative of one scheme (the guard's fast path). */
   readonly single?: CompiledScheme;
-  /** Every alternative has only `autoError: false` schemes: anonymous requests pass with a null principal. */
+  /** Some alternative has only optional schemes: a request without credentials passes with a null principal. */
   readonly optional: boolean;
+  /** The route's OpenAPI `security` list, written from the alternatives. */
+  readonly security: readonly SecurityRequirementObject[];
   /** `@SkipSecurity()` dropped inherited requirements. */
   readonly optedOut: boolean;
 }
@@ -67,7 +80,7 @@ const ROUTE_ERROR_HINT = 'Register it in SecuritySchemesModule.forRoot({ schemes
  * every route's requirement once (at start-up), and both the guard and the OpenAPI writer read it.
  */
 @Injectable()
-export class SecurityRegistry implements OnModuleInit {
+export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   readonly getScopes: ScopesReader;
   readonly userProperty: string | false;
   private readonly logger = new Logger('SecuritySchemesModule');
@@ -100,6 +113,20 @@ export class SecurityRegistry implements OnModuleInit {
     this.compileAll();
   }
 
+  /** Global guards are all known by now, whichever way the application registered them. */
+  onApplicationBootstrap(): void {
+    if (this.globalGuard || this.hasGlobalSecurityGuard()) return;
+    for (const route of this.compiledRoutes()) {
+      if (route.alternatives.length > 0 && !hasSecurityGuard(route.controller, route.handler)) {
+        this.logger.warn(
+          `${route.controller.name}.${route.methodName} declares security but no security guard runs on it (globalGuard is off): ` +
+            'register SecurityGuard as a global guard ({ provide: APP_GUARD, useExisting: SecurityGuard }) or add ' +
+            '@UseGuards(SecurityGuard), or the requirement is documented but not enforced.',
+        );
+      }
+    }
+  }
+
   /** Every registered scheme, in registration order. */
   schemes(): SecurityScheme[] {
     return [...this.bindings.values()].map((binding) => binding.scheme);
@@ -126,13 +153,7 @@ export class SecurityRegistry implements OnModuleInit {
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[methodName];
         if (typeof handler === 'function' && Reflect.getMetadata(NEST_PATH_METADATA, handler) !== undefined) {
-          const route = this.compile(controller, handler, methodName);
-          if (route.alternatives.length > 0 && !this.globalGuard && !hasSecurityGuard(controller, handler)) {
-            this.logger.warn(
-              `${controller.name}.${methodName} declares security but no security guard runs on it (globalGuard is off): ` +
-                'add @UseGuards(SecurityGuard) or the requirement is documented but not enforced.',
-            );
-          }
+          this.compile(controller, handler, methodName);
         }
       }
     }
@@ -152,11 +173,37 @@ export class SecurityRegistry implements OnModuleInit {
           `${describe(existing.scheme)} and ${describe(scheme)}. Give each a distinct schemeName.`,
       );
     }
-    if (existing && registration.validator && existing.validatorType && existing.validatorType !== registration.validator) {
+    const validator = registration.validator as Type<SecurityValidator> | SecurityValidator | undefined;
+    if (validator !== undefined && typeof validator !== 'function' && typeof validator?.validate !== 'function') {
+      throw new Error(
+        `SecuritySchemesModule: the validator of scheme "${scheme.schemeName}" must be a provider class or an object ` +
+          'with a validate(credentials, securityScopes, context) method.',
+      );
+    }
+    const previous = existing?.validatorType ?? existing?.validator;
+    if (existing && validator && previous && previous !== validator) {
       throw new Error(`SecuritySchemesModule: scheme "${scheme.schemeName}" is registered with two different validators.`);
     }
-    if (existing && !registration.validator) return;
-    this.bindings.set(scheme.schemeName, { scheme, validatorType: registration.validator, requestScoped: false });
+    if (existing && !validator) return;
+    this.bindings.set(
+      scheme.schemeName,
+      typeof validator === 'function'
+        ? { scheme, validatorType: validator, requestScoped: false }
+        : { scheme, validator, requestScoped: false },
+    );
+  }
+
+  /** True when the application registered SecurityGuard (or a subclass) globally itself. */
+  private hasGlobalSecurityGuard(): boolean {
+    const isSecurityGuard = (guard: unknown) =>
+      typeof guard === 'object' && guard !== null && SECURITY_GUARD_MARKER in guard.constructor;
+    const fromProviders = this.discovery
+      .getProviders()
+      .some((wrapper) => String(wrapper.token).startsWith(APP_GUARD) && isSecurityGuard(wrapper.instance));
+    // app.useGlobalGuards(...) is only visible through the application config.
+    const config = (this.moduleRef as unknown as { container?: { applicationConfig?: { getGlobalGuards(): unknown[] } } })
+      .container?.applicationConfig;
+    return fromProviders || (config?.getGlobalGuards().some(isSecurityGuard) ?? false);
   }
 
   private resolveValidator(binding: SchemeBinding): void {
@@ -180,41 +227,25 @@ export class SecurityRegistry implements OnModuleInit {
 
   private compile(controller: Type, handler: Function, methodName: string): CompiledRoute {
     const route = `${controller.name}.${methodName}`;
-    const levels = [
-      { requirements: this.defaults, skip: false },
-      ...classChain(controller).map((type) => declaredOn(type)),
-      declaredOn(handler),
+    const levels: RequirementLevel<SchemeBinding>[] = [
+      { alternatives: this.resolve(this.defaults, route), skip: false },
+      ...[...classChain(controller), handler].flatMap((target) => this.levelsOf(target, route)),
     ];
-    let start = 0;
-    levels.forEach((level, index) => level.skip && (start = index));
-
-    const merged: { key: string; schemes: { binding: SchemeBinding; scopes: string[] }[] }[] = [];
-    for (const level of levels.slice(start)) {
-      for (const requirement of level.requirements) {
-        const schemes: { binding: SchemeBinding; scopes: string[] }[] = [];
-        for (const { scheme, scopes } of requirement) {
-          const binding = this.bindingFor(scheme, route);
-          const same = schemes.find((s) => s.binding === binding);
-          if (same) union(same.scopes, scopes);
-          else schemes.push({ binding, scopes: union([], scopes) });
-        }
-        const key = schemes.map((s) => s.binding.scheme.schemeName).sort().join('\u0000');
-        const existing = merged.find((alternative) => alternative.key === key);
-        if (!existing) merged.push({ key, schemes });
-        else for (const s of schemes) union(existing.schemes.find((e) => e.binding === s.binding)!.scopes, s.scopes);
-      }
-    }
-
-    const alternatives = merged.map(({ schemes }) => ({
-      schemes: schemes.map(({ binding, scopes }) => this.compileScheme(binding, scopes, route)),
+    const terms = composeRequirements(levels, nameOf, route);
+    const alternatives = terms.map((term) => ({
+      schemes: term.map(({ scheme: binding, scopes, optional }) => this.compileScheme(binding, [...scopes], optional, route)),
     }));
+    const security = documentedSecurity(terms, nameOf);
+    checkDocumentedSize(security, route);
     const compiled: CompiledRoute = {
       controller,
+      handler,
       methodName,
       alternatives,
       single: alternatives.length === 1 && alternatives[0].schemes.length === 1 ? alternatives[0].schemes[0] : undefined,
-      optional: alternatives.length > 0 && alternatives.every((a) => a.schemes.every((s) => !s.scheme.autoError)),
-      optedOut: start > 0,
+      optional: alternatives.some((alternative) => alternative.schemes.every((scheme) => scheme.optional)),
+      optedOut: levels.some((level, index) => index > 0 && level.skip),
+      security,
     };
     let byHandler = this.routes.get(controller);
     if (!byHandler) this.routes.set(controller, (byHandler = new Map()));
@@ -222,7 +253,25 @@ export class SecurityRegistry implements OnModuleInit {
     return compiled;
   }
 
-  private compileScheme(binding: SchemeBinding, scopes: string[], route: string): CompiledScheme {
+  /** A class's or handler's levels: its `@Security` alternatives, then one level per scheme guard (guards stack: AND). */
+  private levelsOf(target: Function, route: string): RequirementLevel<SchemeBinding>[] {
+    const { requirements, guards, skip } = declaredOn(target);
+    return [
+      { alternatives: this.resolve(requirements, route), skip },
+      ...guards.map((requirement) => ({ alternatives: this.resolve([requirement], route), skip: false })),
+    ];
+  }
+
+  private resolve(requirements: readonly DeclaredRequirement[], route: string) {
+    return requirements.map((requirement) =>
+      requirement.map(({ scheme, scopes, optional }) => {
+        const binding = this.bindingFor(scheme, route);
+        return { scheme: binding, scopes, optional: optional || !binding.scheme.autoError };
+      }),
+    );
+  }
+
+  private compileScheme(binding: SchemeBinding, scopes: string[], optional: boolean, route: string): CompiledScheme {
     const { scheme } = binding;
     const declared = scheme.declaredScopes;
     for (const scope of scopes) {
@@ -236,7 +285,7 @@ export class SecurityRegistry implements OnModuleInit {
         );
       }
     }
-    if (scopes.length > 0 && !binding.validatorType) {
+    if (scopes.length > 0 && !binding.validatorType && !binding.validator) {
       this.logger.warn(
         `${route} requires scopes of scheme "${scheme.schemeName}", which has no validator: ` +
           'no principal can show granted scopes, so every request will be refused with 403.',
@@ -247,6 +296,7 @@ export class SecurityRegistry implements OnModuleInit {
       binding,
       scheme,
       scopes: securityScopes,
+      optional,
       insufficientScopeChallenge: `Bearer error="insufficient_scope", scope=${quoteString(securityScopes.scopeStr)}`,
     };
   }
@@ -276,15 +326,14 @@ export function readGrantedScopes(principal: unknown): readonly string[] | undef
   return undefined;
 }
 
-/** Requirements and opt-out declared directly on a class or handler, scheme guards included. */
-function declaredOn(target: Function): { requirements: DeclaredRequirement[]; skip: boolean } {
-  const declared: DeclaredRequirement[] = Reflect.getOwnMetadata(SECURITY_REQUIREMENTS_METADATA, target) ?? [];
-  const guards: unknown[] = Reflect.getOwnMetadata(NEST_GUARDS_METADATA, target) ?? [];
-  const fromGuards = guards
+/** Requirements, scheme guards and opt-out declared directly on a class or handler. */
+function declaredOn(target: Function): { requirements: DeclaredRequirement[]; guards: DeclaredRequirement[]; skip: boolean } {
+  const requirements: DeclaredRequirement[] = Reflect.getOwnMetadata(SECURITY_REQUIREMENTS_METADATA, target) ?? [];
+  const guards = ((Reflect.getOwnMetadata(NEST_GUARDS_METADATA, target) ?? []) as unknown[])
     .map((guard) => (guard as Partial<SchemeGuardClass> | undefined)?.securityRequirement)
     .filter((requirement) => requirement !== undefined)
-    .map((requirement) => [requirement]);
-  return { requirements: [...declared, ...fromGuards], skip: Reflect.getOwnMetadata(SKIP_SECURITY_METADATA, target) === true };
+    .map(({ scheme, scopes }): DeclaredRequirement => [{ scheme, scopes, optional: false }]);
+  return { requirements, guards, skip: Reflect.getOwnMetadata(SKIP_SECURITY_METADATA, target) === true };
 }
 
 /** The class and its ancestors, outermost first, so a base controller's `@Security` reaches subclasses. */
@@ -305,9 +354,8 @@ function hasSecurityGuard(controller: Type, handler: Function): boolean {
   );
 }
 
-function union(target: string[], scopes: readonly string[]): string[] {
-  for (const scope of scopes) if (!target.includes(scope)) target.push(scope);
-  return target;
+function nameOf(binding: SchemeBinding): string {
+  return binding.scheme.schemeName;
 }
 
 function describe(scheme: SecurityScheme): string {

@@ -38,6 +38,13 @@ export class DocsController {
     return { user };
   }
 
+  @Security(oauth2, ['write'])
+  @Security(queryKey)
+  @Get('either')
+  either(@CurrentUser() user: unknown) {
+    return { user };
+  }
+
   @SecurityAll({ scheme: apiKey }, { scheme: oauth2, scopes: ['write'] })
   @Get('and')
   and(@CurrentUser() user: unknown) {

@@ -17,17 +17,17 @@ const COMPONENTS = {
 
 /** The per-operation security of the docs app; `none` is what an operation without requirement gets. */
 const operations = (none: unknown) => ({
-  'GET /docs/inherited': [{ APIKeyHeader: [] }, { OAuth2PasswordBearer: ['read'] }],
-  'GET /docs/scopes': [{ APIKeyHeader: [] }, { OAuth2PasswordBearer: ['read', 'write'] }],
-  'GET /docs/and': [
-    { APIKeyHeader: [] },
-    { OAuth2PasswordBearer: ['read'] },
-    { APIKeyHeader: [], OAuth2PasswordBearer: ['write'] },
+  'GET /docs/inherited': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read'] }],
+  'GET /docs/scopes': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read', 'write'] }],
+  'GET /docs/either': [
+    { APIKeyHeader: [], OAuth2PasswordBearer: ['read', 'write'] },
+    { APIKeyHeader: [], OAuth2PasswordBearer: ['read'], APIKeyQuery: [] },
   ],
+  'GET /docs/and': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read', 'write'] }],
   'GET /docs/public': none,
   'GET /docs/optional': [{ Session: [] }, {}],
   'GET /docs/guarded': [{ APIKeyQuery: [] }],
-  'POST /docs/items/{id}': [{ APIKeyHeader: [] }, { OAuth2PasswordBearer: ['read'] }],
+  'POST /docs/items/{id}': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read'] }],
   'GET /open': none,
 });
 
@@ -63,14 +63,17 @@ describe.each(PLATFORMS)('the OpenAPI document (%s)', (platform) => {
     created.paths['/docs/inherited'].get!.security = [{ stale: [] }];
     const document = applySecurityToDocument(t.app, created);
     expect(document.paths['/open'].get).not.toHaveProperty('security');
-    expect(document.paths['/docs/inherited'].get!.security).toEqual([{ APIKeyHeader: [] }, { OAuth2PasswordBearer: ['read'] }]);
+    expect(document.paths['/docs/inherited'].get!.security).toEqual([{ APIKeyHeader: [], OAuth2PasswordBearer: ['read'] }]);
   });
 
   it('serializes to exactly this JSON', () => {
     const { components, paths } = buildDocument(t.app);
-    expect(JSON.parse(JSON.stringify({ securitySchemes: components?.securitySchemes, and: paths['/docs/and'].get!.security }))).toEqual({
+    expect(JSON.parse(JSON.stringify({ securitySchemes: components?.securitySchemes, either: paths['/docs/either'].get!.security }))).toEqual({
       securitySchemes: COMPONENTS,
-      and: [{ APIKeyHeader: [] }, { OAuth2PasswordBearer: ['read'] }, { APIKeyHeader: [], OAuth2PasswordBearer: ['write'] }],
+      either: [
+        { APIKeyHeader: [], OAuth2PasswordBearer: ['read', 'write'] },
+        { APIKeyHeader: [], OAuth2PasswordBearer: ['read'], APIKeyQuery: [] },
+      ],
     });
   });
 });

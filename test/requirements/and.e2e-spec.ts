@@ -139,7 +139,7 @@ describe.each(PLATFORMS)('AND: @SecurityAll (%s)', (platform) => {
     expect(securityByOperation(buildDocument(t.app))).toStrictEqual({
       'GET /and/both': [{ APIKeyHeader: [], HTTPBearer: ['write'] }],
       'GET /and/both-or-cookie': [{ APIKeyHeader: [], HTTPBearer: [] }, { APIKeyCookie: [] }],
-      'GET /and/key-maybe-token': [{ APIKeyHeader: [], OptionalBearer: [] }],
+      'GET /and/key-maybe-token': [{ APIKeyHeader: [], OptionalBearer: [] }, { APIKeyHeader: [] }],
       'GET /merged': [{ APIKeyHeader: ['a', 'b'], HTTPBearer: ['write'] }],
     });
   });

@@ -28,7 +28,7 @@ abstract class BaseController {
 
   @Security(httpBearer, ['read'])
   @Get('scoped')
-  scoped(@CurrentUser('sub') sub: unknown, @CurrentScopes() scopes: SecurityScopes) {
+  scoped(@CurrentUser('sub') sub: unknown, @CurrentScopes(httpBearer) scopes: SecurityScopes) {
     return { sub, scopes: scopes.scopes };
   }
 }
@@ -86,18 +86,21 @@ describe.each(PLATFORMS)('subclassed controllers (%s)', (platform) => {
     expect(await get('/child/own', KEY)).toEqual(ok({ sub: 'svc' }));
   });
 
-  it("keeps an inherited method's own requirement as an alternative", async () => {
-    expect(await get('/child/scoped')).toEqual(unauthorized('APIKey, Bearer'));
-    expect(await get('/child/scoped', bearer('ann', ['read']))).toEqual(ok({ sub: 'ann', scopes: ['read'] }));
-    expect(await get('/child/scoped', bearer('ann'))).toEqual(forbidden('read'));
+  it("requires an inherited method's own requirement as well as the base class's (AND)", async () => {
+    expect(await get('/child/scoped')).toEqual(unauthorized('APIKey'));
+    expect(await get('/child/scoped', bearer('ann', ['read']))).toEqual(unauthorized('APIKey'));
+    expect(await get('/child/scoped', KEY)).toEqual(unauthorized('Bearer'));
+    expect(await get('/child/scoped', { ...KEY, ...bearer('ann', ['read']) })).toEqual(ok({ sub: 'svc', scopes: ['read'] }));
+    expect(await get('/child/scoped', { ...KEY, ...bearer('ann') })).toEqual(forbidden('read'));
   });
 
-  it('merges every class of the chain, outermost first, then the handler', async () => {
-    expect(await get('/grandchild/base', KEY)).toEqual(ok({ sub: 'svc' }));
-    expect(await get('/grandchild/base', bearer('ann', ['write']))).toEqual(ok({ sub: 'ann' }));
-    expect(await get('/grandchild/scoped', bearer('ann', ['read']))).toEqual(forbidden('write read'));
-    expect(await get('/grandchild/scoped', bearer('ann', ['read', 'write']))).toEqual(
-      ok({ sub: 'ann', scopes: ['write', 'read'] }),
+  it('requires every class of the chain, outermost first, then the handler', async () => {
+    expect(await get('/grandchild/base', KEY)).toEqual(unauthorized('Bearer'));
+    expect(await get('/grandchild/base', bearer('ann', ['write']))).toEqual(unauthorized('APIKey'));
+    expect(await get('/grandchild/base', { ...KEY, ...bearer('ann', ['write']) })).toEqual(ok({ sub: 'svc' }));
+    expect(await get('/grandchild/scoped', { ...KEY, ...bearer('ann', ['read']) })).toEqual(forbidden('write read'));
+    expect(await get('/grandchild/scoped', { ...KEY, ...bearer('ann', ['read', 'write']) })).toEqual(
+      ok({ sub: 'svc', scopes: ['write', 'read'] }),
     );
   });
 
@@ -115,11 +118,11 @@ describe.each(PLATFORMS)('subclassed controllers (%s)', (platform) => {
   it('documents each subclass with its own merged requirement', () => {
     expect(securityByOperation(buildDocument(t.app))).toStrictEqual({
       'GET /child/base': [{ APIKeyHeader: [] }],
-      'GET /child/scoped': [{ APIKeyHeader: [] }, { HTTPBearer: ['read'] }],
+      'GET /child/scoped': [{ APIKeyHeader: [], HTTPBearer: ['read'] }],
       'GET /child/own': [{ APIKeyHeader: [] }],
-      'GET /grandchild/base': [{ APIKeyHeader: [] }, { HTTPBearer: ['write'] }],
-      'GET /grandchild/scoped': [{ APIKeyHeader: [] }, { HTTPBearer: ['write', 'read'] }],
-      'GET /grandchild/own': [{ APIKeyHeader: [] }, { HTTPBearer: ['write'] }],
+      'GET /grandchild/base': [{ APIKeyHeader: [], HTTPBearer: ['write'] }],
+      'GET /grandchild/scoped': [{ APIKeyHeader: [], HTTPBearer: ['write', 'read'] }],
+      'GET /grandchild/own': [{ APIKeyHeader: [], HTTPBearer: ['write'] }],
       'GET /open-child/base': null,
       'GET /open-child/scoped': [{ HTTPBearer: ['read'] }],
       'GET /override/base': [{ APIKeyHeader: [] }],

@@ -38,8 +38,8 @@ class ItemsController {
   }
 
   @Security(apiKey)
-  @Get('either')
-  either(@CurrentUser() user: unknown, @CurrentScopes() scopes: SecurityScopes) {
+  @Get('both')
+  both(@CurrentUser() user: unknown, @CurrentScopes() scopes: SecurityScopes) {
     return show(user, scopes);
   }
 }
@@ -108,18 +108,27 @@ describe.each(PLATFORMS)('requirements merged module -> controller -> handler (%
     expect(await get('/profile')).toEqual(unauthorized('Bearer'));
   });
 
-  it('adds another scheme as an alternative that needs none of the inherited scopes', async () => {
-    expect(await get('/items/either', { 'X-API-Key': token('svc') })).toEqual(
-      ok({ user: { sub: 'svc', scopes: [], required: [] }, scopes: [], scopeStr: '' }),
+  it('adds another scheme as a further requirement (AND), never as a second way in', async () => {
+    expect(await get('/items/both', { 'X-API-Key': token('svc') })).toEqual(unauthorized('Bearer'));
+    expect(await get('/items/both', bearer('ann', ['me', 'items:read']))).toEqual(unauthorized('APIKey'));
+    expect(await get('/items/both', { 'X-API-Key': token('svc'), ...bearer('ann', ['me', 'items:read']) })).toEqual(
+      ok({
+        user: { sub: 'ann', scopes: ['me', 'items:read'], required: ['me', 'items:read'] },
+        scopes: ['me', 'items:read'],
+        scopeStr: 'me items:read',
+      }),
     );
-    expect(await get('/items/either')).toEqual(unauthorized('Bearer, APIKey'));
+    expect(await get('/items/both', { 'X-API-Key': token('svc'), ...bearer('ann', ['me']) })).toEqual(
+      forbidden('me items:read'),
+    );
+    expect(await get('/items/both')).toEqual(unauthorized('Bearer'));
   });
 
   it('documents the merged requirement of each operation', () => {
     expect(securityByOperation(buildDocument(t.app))).toStrictEqual({
       'GET /items/write': [{ OAuth2PasswordBearer: ALL }],
       'GET /items/read': [{ OAuth2PasswordBearer: ['me', 'items:read'] }],
-      'GET /items/either': [{ OAuth2PasswordBearer: ['me', 'items:read'] }, { APIKeyHeader: [] }],
+      'GET /items/both': [{ OAuth2PasswordBearer: ['me', 'items:read'], APIKeyHeader: [] }],
       'GET /profile': [{ OAuth2PasswordBearer: ['me'] }],
     });
   });

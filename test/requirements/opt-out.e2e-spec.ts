@@ -38,6 +38,15 @@ class SecuredController {
   own(@CurrentUser() user: unknown) {
     return { user };
   }
+
+  /** "This route also accepts an API key" is written explicitly. */
+  @SkipSecurity()
+  @Security(httpBearer)
+  @Security(apiKey)
+  @Get('either')
+  either(@CurrentUser() user: unknown) {
+    return { user };
+  }
 }
 
 @SkipSecurity()
@@ -81,10 +90,17 @@ describe.each(PLATFORMS)('opting out: @SkipSecurity (%s)', (platform) => {
   });
   afterAll(() => t.close());
 
-  it('keeps the module default and the controller requirement without opt-out', async () => {
-    expect(await get('/a/inherited')).toEqual(unauthorized('APIKey, Bearer'));
-    expect(await get('/a/inherited', KEY)).toEqual(ok({ user: 'k1' }));
-    expect(await get('/a/inherited', TOKEN)).toEqual(ok({ user: { scheme: 'Bearer', credentials: 't1' } }));
+  it('requires the module default and the controller requirement without opt-out', async () => {
+    expect(await get('/a/inherited')).toEqual(unauthorized('APIKey'));
+    expect(await get('/a/inherited', KEY)).toEqual(unauthorized('Bearer'));
+    expect(await get('/a/inherited', TOKEN)).toEqual(unauthorized('APIKey'));
+    expect(await get('/a/inherited', { ...KEY, ...TOKEN })).toEqual(ok({ user: 'k1' }));
+  });
+
+  it('widens access only when a handler skips what it inherits and lists the alternatives itself', async () => {
+    expect(await get('/a/either', KEY)).toEqual(ok({ user: 'k1' }));
+    expect(await get('/a/either', TOKEN)).toEqual(ok({ user: { scheme: 'Bearer', credentials: 't1' } }));
+    expect(await get('/a/either')).toEqual(unauthorized('Bearer, APIKey'));
   });
 
   it('opens a handler marked @SkipSecurity()', async () => {
@@ -111,9 +127,10 @@ describe.each(PLATFORMS)('opting out: @SkipSecurity (%s)', (platform) => {
 
   it('documents opted-out operations without security', () => {
     expect(securityByOperation(buildDocument(t.app))).toStrictEqual({
-      'GET /a/inherited': [{ APIKeyHeader: [] }, { HTTPBearer: [] }],
+      'GET /a/inherited': [{ APIKeyHeader: [], HTTPBearer: [] }],
       'GET /a/public': null,
       'GET /a/own': [{ APIKeyCookie: [] }],
+      'GET /a/either': [{ HTTPBearer: [] }, { APIKeyHeader: [] }],
       'GET /b/open': null,
       'GET /b/token': [{ HTTPBearer: [] }],
       'GET /c': [{ APIKeyCookie: [] }],

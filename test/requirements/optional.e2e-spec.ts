@@ -42,6 +42,37 @@ class OptionalController {
   }
 }
 
+@Controller('declared')
+class DeclaredOptionalController {
+  @Security(requiredBearer, ['read'], { optional: true })
+  @Get('maybe')
+  maybe(@CurrentUser() user: unknown) {
+    return { user };
+  }
+
+  @Security(requiredBearer)
+  @Get('required')
+  required(@CurrentUser() user: unknown) {
+    return { user };
+  }
+}
+
+@Security(requiredBearer)
+@Controller('required-class')
+class RequiredClassController {
+  @Security(requiredBearer, { scopes: ['read'], optional: true })
+  @Get('maybe')
+  maybe(@CurrentUser() user: unknown) {
+    return { user };
+  }
+
+  @Security(optionalKey)
+  @Get('key-maybe')
+  keyMaybe(@CurrentUser() user: unknown) {
+    return { user };
+  }
+}
+
 describe.each(PLATFORMS)('optional authentication (%s)', (platform) => {
   let t: TestApp;
   const get = (path: string, headers: Record<string, string> = {}) => t.http.get(path).set(headers).then(outcome);
@@ -58,7 +89,7 @@ describe.each(PLATFORMS)('optional authentication (%s)', (platform) => {
         }),
       ],
       providers: [TokenValidator],
-      controllers: [OptionalController],
+      controllers: [OptionalController, DeclaredOptionalController, RequiredClassController],
     });
   });
   afterAll(() => t.close());
@@ -89,10 +120,34 @@ describe.each(PLATFORMS)('optional authentication (%s)', (platform) => {
     );
   });
 
-  it('is not optional when one alternative requires credentials', async () => {
-    expect(await get('/optional/mixed')).toEqual(unauthorized('APIKey, Bearer'));
+  it('lets anonymous requests in when one alternative is optional (OR), and still checks what is sent', async () => {
+    expect(await get('/optional/mixed')).toEqual(ok({ user: null }));
     expect(await get('/optional/mixed', { 'X-API-Key': token('svc') })).toEqual(
       ok({ user: { sub: 'svc', scopes: [], required: [] } }),
+    );
+    expect(await get('/optional/mixed', bearer('ann'))).toEqual(ok({ user: { sub: 'ann', scopes: [], required: [] } }));
+    expect(await get('/optional/mixed', bearer('rejected'))).toEqual(unauthorized('Bearer'));
+  });
+
+  it('makes one scheme instance optional where it is declared: { optional: true }', async () => {
+    expect(await get('/declared/maybe')).toEqual(ok({ user: null }));
+    expect(await get('/declared/maybe', bearer('ann', ['read']))).toEqual(
+      ok({ user: { sub: 'ann', scopes: ['read'], required: ['read'] } }),
+    );
+    expect(await get('/declared/maybe', bearer('ann'))).toEqual(forbidden('read'));
+    expect(await get('/declared/maybe', bearer('rejected'))).toEqual(unauthorized('Bearer'));
+    expect(await get('/declared/required')).toEqual(unauthorized('Bearer'));
+  });
+
+  it('is required when an optional level is combined with a required level (AND)', async () => {
+    expect(await get('/required-class/maybe')).toEqual(unauthorized('Bearer'));
+    expect(await get('/required-class/maybe', bearer('ann', ['read']))).toEqual(
+      ok({ user: { sub: 'ann', scopes: ['read'], required: ['read'] } }),
+    );
+    expect(await get('/required-class/key-maybe')).toEqual(unauthorized('Bearer'));
+    expect(await get('/required-class/key-maybe', bearer('ann'))).toEqual(ok({ user: { sub: 'ann', scopes: [], required: [] } }));
+    expect(await get('/required-class/key-maybe', { ...bearer('ann'), 'X-API-Key': token('rejected') })).toEqual(
+      unauthorized('APIKey'),
     );
   });
 
@@ -100,7 +155,11 @@ describe.each(PLATFORMS)('optional authentication (%s)', (platform) => {
     expect(securityByOperation(buildDocument(t.app))).toStrictEqual({
       'GET /optional/any': [{ OptionalKey: [] }, { OptionalBearer: [] }, {}],
       'GET /optional/scoped': [{ OptionalBearer: ['read'] }, {}],
-      'GET /optional/mixed': [{ OptionalKey: [] }, { HTTPBearer: [] }],
+      'GET /optional/mixed': [{ OptionalKey: [] }, { HTTPBearer: [] }, {}],
+      'GET /declared/maybe': [{ HTTPBearer: ['read'] }, {}],
+      'GET /declared/required': [{ HTTPBearer: [] }],
+      'GET /required-class/maybe': [{ HTTPBearer: ['read'] }],
+      'GET /required-class/key-maybe': [{ HTTPBearer: [], OptionalKey: [] }, { HTTPBearer: [] }],
     });
   });
 
@@ -109,7 +168,7 @@ describe.each(PLATFORMS)('optional authentication (%s)', (platform) => {
       credentials: {
         OptionalKey: { headers: { 'X-API-Key': token('svc') } },
         OptionalBearer: (scopes) => ({ headers: bearer('ann', scopes) }),
-        HTTPBearer: { headers: bearer('ann') },
+        HTTPBearer: (scopes) => ({ headers: bearer('ann', scopes) }),
       },
       isAnonymous: (response) => response.body.user === null,
     });

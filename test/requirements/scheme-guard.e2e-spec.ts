@@ -124,18 +124,21 @@ describe.each(PLATFORMS)('SchemeGuard with @UseGuards (%s)', (platform) => {
         await other.close();
         expect(warn.mock.calls.map((call) => call[0])).toEqual([
           'UnguardedController.unguarded declares security but no security guard runs on it (globalGuard is off): ' +
-            'add @UseGuards(SecurityGuard) or the requirement is documented but not enforced.',
+            'register SecurityGuard as a global guard ({ provide: APP_GUARD, useExisting: SecurityGuard }) or add ' +
+            '@UseGuards(SecurityGuard), or the requirement is documented but not enforced.',
         ]);
       } finally {
         warn.mockRestore();
       }
     });
 
-    it('enforces a scheme named on a controller, merged with the handler requirement', async () => {
+    it('enforces a scheme named on a controller AND the handler requirement', async () => {
       expect(await get('/tokens')).toEqual(unauthorized('Bearer'));
       expect(await get('/tokens', bearer('ann'))).toEqual(ok({ sub: 'ann' }));
-      expect(await get('/tokens/or-key')).toEqual(unauthorized('Bearer, APIKey'));
-      expect(await get('/tokens/or-key', { 'X-API-Key': token('svc') })).toEqual(ok({ sub: 'svc' }));
+      expect(await get('/tokens/or-key')).toEqual(unauthorized('Bearer'));
+      expect(await get('/tokens/or-key', { 'X-API-Key': token('svc') })).toEqual(unauthorized('Bearer'));
+      expect(await get('/tokens/or-key', bearer('ann'))).toEqual(unauthorized('APIKey'));
+      expect(await get('/tokens/or-key', { 'X-API-Key': token('svc'), ...bearer('ann') })).toEqual(ok({ sub: 'ann' }));
     });
 
     it('documents what the guards declare', () => {
@@ -145,7 +148,7 @@ describe.each(PLATFORMS)('SchemeGuard with @UseGuards (%s)', (platform) => {
         'GET /keys/read': [{ APIKeyHeader: ['read'] }],
         'GET /keys/open': null,
         'GET /tokens': [{ HTTPBearer: [] }],
-        'GET /tokens/or-key': [{ HTTPBearer: [] }, { APIKeyHeader: [] }],
+        'GET /tokens/or-key': [{ HTTPBearer: [], APIKeyHeader: [] }],
         'GET /plain': [{ APIKeyHeader: [] }],
       });
     });

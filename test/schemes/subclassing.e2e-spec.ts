@@ -84,6 +84,13 @@ class SubclassController {
   any(@CurrentUser() user: unknown) {
     return { user };
   }
+
+  @Security(realmBearer)
+  @Security(headerOrQuery)
+  @Get('any-required')
+  anyRequired(@CurrentUser() user: unknown) {
+    return { user };
+  }
 }
 
 describe.each(PLATFORMS)('subclassed schemes (%s)', (platform) => {
@@ -126,7 +133,12 @@ describe.each(PLATFORMS)('subclassed schemes (%s)', (platform) => {
   });
 
   it('combines overridden challenges when no alternative has credentials', async () => {
-    expect(await get('/any')).toEqual(unauthorized('Bearer realm="api", APIKey, Bearer'));
+    expect(await get('/any-required')).toEqual(unauthorized('Bearer realm="api", Bearer'));
+    expect(await get('/any-required?access_token=q')).toEqual(ok({ user: 'q' }));
+  });
+
+  it('lets anonymous requests through an autoError: false alternative, but not malformed credentials', async () => {
+    expect(await get('/any')).toEqual(ok({ user: null }));
     expect(await get('/any?access_token=q')).toEqual(ok({ user: 'q' }));
     expect(await get('/any', { 'X-Hex-Key': 'not-hex' })).toEqual(unauthorized('APIKey'));
   });
@@ -144,7 +156,8 @@ describe.each(PLATFORMS)('subclassed schemes (%s)', (platform) => {
       'GET /legacy': [{ LegacyKey: [] }],
       'GET /token': [{ HeaderOrQueryToken: [] }],
       'GET /hex': [{ HexKey: [] }, {}],
-      'GET /any': [{ RealmBearer: [] }, { HexKey: [] }, { HeaderOrQueryToken: [] }],
+      'GET /any': [{ RealmBearer: [] }, { HexKey: [] }, { HeaderOrQueryToken: [] }, {}],
+      'GET /any-required': [{ RealmBearer: [] }, { HeaderOrQueryToken: [] }],
     });
   });
 });
