@@ -106,8 +106,9 @@ function mergeTerm<S>(term: RequirementTerm<S>, alternative: RequirementTerm<S>)
 function presentVariants<S>(term: RequirementTerm<S>): RequirementEntry<S>[][] {
   const optional = term.filter((entry) => entry.optional);
   const variants: RequirementEntry<S>[][] = [];
+  // Bit i of `dropped` leaves out the i-th optional entry from the end, so earlier entries stay longest.
   for (let dropped = 0; dropped < 1 << optional.length; dropped++) {
-    variants.push(term.filter((entry) => !entry.optional || !(dropped & (1 << optional.indexOf(entry)))));
+    variants.push(term.filter((entry) => !entry.optional || !(dropped & (1 << (optional.length - 1 - optional.indexOf(entry))))));
   }
   return variants.sort((a, b) => b.length - a.length);
 }
