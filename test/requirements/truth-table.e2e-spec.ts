@@ -1,19 +1,8 @@
-import { Controller, Get, type Type } from '@nestjs/common';
-import {
-  APIKeyCookie,
-  APIKeyHeader,
-  CurrentUser,
-  HTTPBearer,
-  Security,
-  SecurityAll,
-  SecurityScheme,
-  SecuritySchemesModule,
-  SkipSecurity,
-  type SchemeRequirement,
-  type SecurityRequirementInput,
-} from 'nestjs-security-schemes';
+import type { Type } from '@nestjs/common';
+import { APIKeyCookie, APIKeyHeader, HTTPBearer, SecuritySchemesModule } from 'nestjs-security-schemes';
 import { expectAgreement } from '../openapi/agreement';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+import { routeController, type Alternative, type LevelDeclaration } from '../utils/routes';
 import { TokenValidator } from '../utils/tokens';
 
 // The README's "Combining requirements" table: each form declared at each level, then levels combined.
@@ -41,12 +30,12 @@ type Level = 'default' | 'base' | 'controller' | 'handler';
 type Form = 'one' | 'or' | 'and' | 'optional' | 'skip';
 const LEVELS: Level[] = ['default', 'base', 'controller', 'handler'];
 
-/** What each form declares; `skip` also needs `@Security(cookie)` on the levels before it. */
-const DECLARATIONS: Record<Exclude<Form, 'skip'>, SecurityRequirementInput[]> = {
-  one: [bearer],
-  or: [bearer, apiKey],
+/** What each form declares. */
+const DECLARATIONS: Record<Exclude<Form, 'skip'>, Alternative[]> = {
+  one: [[{ scheme: bearer }]],
+  or: [[{ scheme: bearer }], [{ scheme: apiKey }]],
   and: [[{ scheme: bearer }, { scheme: apiKey }]],
-  optional: [{ scheme: bearer, optional: true }],
+  optional: [[{ scheme: bearer, optional: true }]],
 };
 
 /** A form declared at one level, nothing elsewhere (skip: the cookie before it). */
@@ -95,28 +84,13 @@ const ROWS: Row[] = [
   },
 ];
 
-function declarationsOf(form: Declared): SecurityRequirementInput[] {
-  if (form === 'key' || form === 'skip') return [apiKey];
-  if (form === 'cookie') return [cookie];
-  if (form === 'optional-bearer') return [{ scheme: bearer, optional: true }];
-  return DECLARATIONS[form];
-}
-
-/** Applies what a level declares to a class or a handler, in the order written. */
-function declare(target: object, form: Declared, method?: string) {
-  const decorators: (ClassDecorator & MethodDecorator)[] = [];
-  if (form === 'skip') decorators.push(SkipSecurity());
-  for (const input of declarationsOf(form)) {
-    if (Array.isArray(input)) decorators.push(SecurityAll(...(input as SchemeRequirement[])));
-    else if (input instanceof SecurityScheme || typeof input === 'string') decorators.push(Security(input));
-    else decorators.push(Security((input as SchemeRequirement).scheme, input as SchemeRequirement));
-  }
-  const [prototype, key] = method ? [target, method] : [undefined, undefined];
-  // Decorators apply bottom-up, as TypeScript applies the ones written above a declaration.
-  for (const decorator of decorators.reverse()) {
-    if (prototype) decorator(prototype, key!, Object.getOwnPropertyDescriptor(prototype, key!)!);
-    else (decorator as ClassDecorator)(target as Function);
-  }
+/** A form as a level declaration; skip is `@SkipSecurity() @Security(apiKey)`. */
+function levelOf(form: Declared): LevelDeclaration {
+  if (form === 'key') return { alternatives: [[{ scheme: apiKey }]] };
+  if (form === 'cookie') return { alternatives: [[{ scheme: cookie }]] };
+  if (form === 'skip') return { alternatives: [[{ scheme: apiKey }]], skip: true };
+  if (form === 'optional-bearer') return { alternatives: [[{ scheme: bearer, optional: true }]] };
+  return { alternatives: DECLARATIONS[form] };
 }
 
 /** With a skip, every level before it requires the cookie (the module default too): skip must drop them all. */
@@ -126,28 +100,14 @@ function withSkippedLevels(row: Row): Partial<Record<Level, Declared>> {
   return Object.fromEntries(LEVELS.map((level, i) => [level, i < skipAt ? 'cookie' : row.declared[level]]).filter(([, d]) => d));
 }
 
-/** A controller at `/row/<index>` whose levels declare what the row says. */
 function controllerFor(row: Row, index: number): Type {
   const declared = withSkippedLevels(row);
-
-  class Base {}
-  class RowController extends Base {
-    handle(user: unknown) {
-      return { user: user === null ? 'anonymous' : (user as { sub: string }).sub };
-    }
-  }
-  Object.defineProperty(RowController, 'name', { value: `Row${index}Controller` });
-  for (const [level, target, method] of [
-    ['base', Base],
-    ['controller', RowController],
-    ['handler', RowController.prototype, 'handle'],
-  ] as [Level, object, string?][]) {
-    if (declared[level]) declare(target, declared[level], method);
-  }
-  CurrentUser()(RowController.prototype, 'handle', 0);
-  Get()(RowController.prototype, 'handle', Object.getOwnPropertyDescriptor(RowController.prototype, 'handle')!);
-  Controller(`row/${index}`)(RowController);
-  return RowController;
+  const level = (name: Level) => (declared[name] ? levelOf(declared[name]) : undefined);
+  return routeController(`row/${index}`, `Row${index}Controller`, {
+    base: level('base'),
+    controller: level('controller'),
+    handler: level('handler'),
+  });
 }
 
 describe.each(PLATFORMS)('combining requirements: the truth table (%s)', (platform) => {
@@ -164,7 +124,7 @@ describe.each(PLATFORMS)('combining requirements: the truth table (%s)', (platfo
     const rows = groups.get(defaultForm)!.rows;
 
     beforeAll(async () => {
-      const defaultSecurity = defaultForm === 'none' ? [] : declarationsOf(defaultForm as Declared);
+      const defaultSecurity = defaultForm === 'none' ? [] : levelOf(defaultForm as Declared).alternatives;
       t = await createTestApp(platform, {
         imports: [
           SecuritySchemesModule.forRoot({
@@ -186,7 +146,7 @@ describe.each(PLATFORMS)('combining requirements: the truth table (%s)', (platfo
       const answers: Partial<Outcomes> = {};
       for (const request of Object.keys(REQUESTS) as Request[]) {
         const response = await t.http.get(`/row/${index}`).set(REQUESTS[request]);
-        answers[request] = response.status === 200 ? response.body.user : response.status;
+        answers[request] = response.status === 200 ? (response.body.user ?? 'anonymous') : response.status;
       }
       expect(answers).toEqual(row.outcomes);
     });
@@ -198,7 +158,7 @@ describe.each(PLATFORMS)('combining requirements: the truth table (%s)', (platfo
           APIKeyHeader: { headers: REQUESTS.K },
           APIKeyCookie: { cookies: { session: 'ses;' } },
         },
-        isAnonymous: (response) => response.body.user === 'anonymous',
+        isAnonymous: (response) => response.body.user === null,
       });
     });
   });
