@@ -15,10 +15,13 @@ function authenticated(context: ExecutionContext, scheme?: SchemeRef): Authentic
 
 /**
  * The principal the validator returned (or the credentials, without a validator); `null` for an
- * anonymous request on an optional route. `@CurrentUser('email')` picks one property.
+ * anonymous request on an optional route. `@CurrentUser('email')` picks one property. When no security
+ * guard ran (a route without requirement, or a test that replaced the guard), it reads `request.user`.
  */
 export const CurrentUser = createParamDecorator((property: string | undefined, context: ExecutionContext) => {
-  const principal = authenticated(context)?.principal ?? null;
+  const request = context.switchToHttp().getRequest();
+  const passed = getSecurityContext(request);
+  const principal = (passed ? passed[0].principal : request.user) ?? null;
   return property && principal !== null && typeof principal === 'object'
     ? (principal as Record<string, unknown>)[property]
     : principal;

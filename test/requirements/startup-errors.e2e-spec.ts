@@ -12,6 +12,7 @@ import {
   type SecurityValidator,
 } from 'nestjs-security-schemes';
 import { createTestApp, PLATFORMS, type Platform } from '../utils/platforms';
+import { routeController } from '../utils/routes';
 
 const apiKey = new APIKeyHeader({ name: 'X-API-Key' });
 const password = new OAuth2PasswordBearer({ tokenUrl: 'token', scopes: { read: 'Read', write: 'Write' } });
@@ -222,6 +223,32 @@ describe.each(PLATFORMS)('configuration errors at start-up (%s)', (platform: Pla
         'SecuritySchemesModule: the validator KeyValidator of scheme "APIKeyHeader" is not a provider. Add it to the providers of a module.',
       ),
     );
+  });
+
+  it('refuses a route whose levels combine into more than 32 alternatives, naming it', async () => {
+    const six = (prefix: string) => ['1', '2', '3', '4', '5', '6'].map((n) => [{ scheme: openPassword, scopes: [prefix + n] }]);
+    const many = routeController('many', 'ManyController', { controller: { alternatives: six('a') }, handler: { alternatives: six('b') } });
+    await expect(start([many])).rejects.toThrow(
+      new Error(
+        'ManyController.handle: its security requirement combines into 36 alternatives, more than 32. Levels combine ' +
+          'with AND, so alternatives at several levels multiply: declare fewer alternatives or use @SkipSecurity().',
+      ),
+    );
+  });
+
+  it('refuses a validator that is neither a provider class nor an object with validate()', async () => {
+    await expect(start([PlainController], { schemes: [{ scheme: apiKey, validator: { check: () => true } as never }] })).rejects.toThrow(
+      new Error(
+        'SecuritySchemesModule: the validator of scheme "APIKeyHeader" must be a provider class or an object with a ' +
+          'validate(credentials, securityScopes, context) method.',
+      ),
+    );
+  });
+
+  it('accepts a validator instance', async () => {
+    await expect(
+      start([KeyScopesController], { schemes: [{ scheme: apiKey, validator: { validate: (key: string) => ({ key, scopes: ['read'] }) } }] }),
+    ).resolves.toBeUndefined();
   });
 
   it('accepts any scope of a scheme without a scope map', async () => {
