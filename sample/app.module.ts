@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { SecuritySchemesModule } from 'nestjs-security-schemes';
 import { ApiKeyModule } from './api-key/api-key.module.js';
 import { apiKeyScheme } from './api-key/api-key.scheme.js';
@@ -10,6 +11,7 @@ import { TokenValidator } from './auth/token.validator.js';
 import { BasicModule } from './basic/basic.module.js';
 import { basicScheme } from './basic/basic.scheme.js';
 import { BasicValidator } from './basic/basic.validator.js';
+import { RetryAfterFilter } from './common/retry-after.filter.js';
 import { GreetingModule } from './greeting/greeting.module.js';
 import { ItemsModule } from './items/items.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
@@ -46,5 +48,7 @@ import { UsersModule } from './users/users.module.js';
     OidcModule,
   ],
   controllers: [AppController],
+  // 429 and 503 with Retry-After (login throttling and the argon2 line).
+  providers: [{ provide: APP_FILTER, useClass: RetryAfterFilter }],
 })
 export class AppModule {}

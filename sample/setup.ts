@@ -5,6 +5,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { applySecurityToDocument, enableMultipartForms } from 'nestjs-security-schemes';
 import { AppModule } from './app.module.js';
+import { applyServerTimeouts, serverTimeoutsFrom } from './server-timeouts.js';
 
 export type Platform = 'express' | 'fastify';
 
@@ -17,11 +18,12 @@ Log in: **Authorize** → OAuth2PasswordBearer → user name \`johndoe\`, passwo
 Then try \`GET /users/me/items\`: 200 with \`me items\`, 403 insufficient_scope with \`me\` only.`;
 
 /**
- * Adds what the sample needs on top of the application: form bodies on Fastify, and Swagger UI at
- * /docs with the security schemes written by `applySecurityToDocument`. Call it before `init`/`listen`.
- * Returns the OpenAPI document.
+ * Adds what the sample needs on top of the application: server timeouts (REQUEST_TIMEOUT_MS...), form
+ * bodies on Fastify, and Swagger UI at /docs with the security schemes written by `applySecurityToDocument`.
+ * Call it before `init`/`listen`. Returns the OpenAPI document.
  */
-export function configureApp(app: INestApplication): OpenAPIObject {
+export function configureApp(app: INestApplication, env: NodeJS.ProcessEnv = process.env): OpenAPIObject {
+  applyServerTimeouts(app.getHttpServer(), serverTimeoutsFrom(env));
   enableMultipartForms(app);
   const config = new DocumentBuilder()
     .setTitle('nestjs-security-schemes sample')

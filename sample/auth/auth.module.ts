@@ -1,14 +1,27 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { UsersModule } from '../users/users.module.js';
 import { AuthService } from './auth.service.js';
+import { clientThrottlerOptions, LOGIN_THROTTLE_LIMITS, loginThrottleLimitsFrom, UsernameThrottle } from './login-throttle.js';
 import { loadSigningKey, SIGNING_KEY } from './signing-key.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
 import { TokenValidator } from './token.validator.js';
 
 @Module({
-  imports: [UsersModule],
-  providers: [{ provide: SIGNING_KEY, useFactory: () => loadSigningKey() }, TokenService, AuthService, TokenValidator],
+  imports: [
+    UsersModule,
+    // The per-client limit of POST /token (ThrottlerGuard on TokenController); the per-user-name one is UsernameThrottle.
+    ThrottlerModule.forRootAsync({ useFactory: () => clientThrottlerOptions(loginThrottleLimitsFrom(process.env)) }),
+  ],
+  providers: [
+    { provide: SIGNING_KEY, useFactory: () => loadSigningKey() },
+    { provide: LOGIN_THROTTLE_LIMITS, useFactory: () => loginThrottleLimitsFrom(process.env) },
+    UsernameThrottle,
+    TokenService,
+    AuthService,
+    TokenValidator,
+  ],
   controllers: [TokenController],
   exports: [AuthService, TokenValidator],
 })

@@ -1,22 +1,37 @@
-import { BadRequestException, Controller, Header, HttpCode, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { OAuth2PasswordForm, type OAuth2PasswordRequestForm } from 'nestjs-security-schemes';
 import { AuthService } from './auth.service.js';
+import { UsernameThrottle } from './login-throttle.js';
 import { Token } from './token.dto.js';
 
 @ApiTags('auth')
 @Controller()
 export class TokenController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly usernameThrottle: UsernameThrottle,
+  ) {}
 
   /** The OAuth2 password flow's token endpoint: Swagger UI's Authorize dialog posts its form here. */
   @Post('token')
+  @UseGuards(ThrottlerGuard) // attempts per client (IP address)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store') // RFC 6749 section 5.1: tokens must not be cached
   @Header('Pragma', 'no-cache')
   @ApiOkResponse({ type: Token })
   @ApiBadRequestResponse({ description: 'Incorrect username or password' })
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts from this client or for this user name; see Retry-After' })
+  @ApiServiceUnavailableResponse({ description: 'Too many logins at once; see Retry-After' })
   async login(@OAuth2PasswordForm() form: OAuth2PasswordRequestForm): Promise<Token> {
+    await this.usernameThrottle.attempt(form.username); // attempts per user name, before any argon2 work
     const accessToken = await this.auth.login(form.username, form.password, form.scopes);
     if (!accessToken) throw new BadRequestException('Incorrect username or password');
     return { access_token: accessToken, token_type: 'bearer' };

@@ -49,6 +49,17 @@ describe.each(PLATFORMS)('sample: OpenID Connect (%s)', (platform) => {
       expect(outcome(await get())).toEqual(unauthorized('Bearer'));
     });
 
+    it.each([
+      ['a tab', '\t'],
+      ['a no-break space', '\u00a0'],
+      ['no separator', ''],
+    ])('401 for %s between Bearer and a valid token, as the schemes parse Authorization', async (_case, separator) => {
+      const token = await login(t.http, 'johndoe', 'secret', 'me');
+      expect(outcome(await get(`Bearer${separator}${token}`))).toEqual(couldNotValidate('Bearer scope="me"'));
+      // The same token after one space is accepted: only the separator differs.
+      expect((await get(`Bearer ${token}`)).status).toBe(200);
+    });
+
     it.each(['Bearer not-a-jwt', 'Basic am9objpzZWNyZXQ=', 'Bearer', 'Bearer a b'])(
       '401 "Could not validate credentials" for "%s"',
       async (authorization) => {
