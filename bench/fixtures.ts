@@ -30,6 +30,11 @@ export function signAccessToken(username = USERNAME, scopes: readonly string[] =
   return jwt.sign({ sub: username, scopes }, JWT_KEY, { algorithm: 'HS256', expiresIn: '2h' });
 }
 
+/** An access token as the sample's POST /token issues it (`sub`, `scope`, `exp`; the sample runs with SECRET_KEY = JWT_SECRET). */
+export function signSampleToken(username = USERNAME, scopes: readonly string[] = ['me', 'items']): string {
+  return jwt.sign({ sub: username, scope: scopes.join(' ') }, JWT_KEY, { algorithm: 'HS256', expiresIn: '2h', noTimestamp: true });
+}
+
 export function basicAuthorization(username = USERNAME, password = PASSWORD): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 }

@@ -12,9 +12,9 @@ export interface BenchOptions {
   warmup: number;
   /** Only the scenarios whose id (`express/jwt`, `fastify/login`...) contains one of these. */
   only: string[];
-  /** Scenario 8: connections posting the password form. */
+  /** Scenario 8: clients posting the password form, one login in flight each. */
   loginConnections: number;
-  /** Scenario 8: how many argon2 verifications the login route runs at once. */
+  /** Scenario 8: the sample's LOGIN_CONCURRENCY (argon2 verifications at once); 0 keeps the sample's default. */
   loginConcurrency: number;
   /** Scenario 8: connections of the protected GET probed during the flood. */
   probeConnections: number;
@@ -36,8 +36,8 @@ const DEFAULTS: BenchOptions = {
   rounds: 3,
   warmup: 3,
   only: [],
-  loginConnections: 32,
-  loginConcurrency: 1,
+  loginConnections: 64,
+  loginConcurrency: 0,
   probeConnections: 8,
   probeRate: 1000,
   pin: availableParallelism() >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0,
@@ -51,9 +51,9 @@ const HELP = `npm run bench -- [options]     (each also as an environment variab
   --duration=S           seconds per scenario and round (default ${DEFAULTS.duration})
   --rounds=N             rounds, at least 3 for a report (default ${DEFAULTS.rounds})
   --warmup=S             seconds of warm-up load per server (default ${DEFAULTS.warmup})
-  --only=a,b             scenarios whose id contains a or b: express/jwt, fastify/, /login ...
-  --login-connections=N  scenario 8: concurrent logins (default ${DEFAULTS.loginConnections})
-  --login-concurrency=N  scenario 8: argon2 verifications at once in the login route (default ${DEFAULTS.loginConcurrency})
+  --only=a,b             scenarios whose id contains a or b: express/jwt, fastify/, -peer, /sample-login ...
+  --login-connections=N  scenario 8: concurrent logins against the sample (default ${DEFAULTS.loginConnections})
+  --login-concurrency=N  scenario 8: the sample's LOGIN_CONCURRENCY, argon2 verifications at once (default: the sample's own)
   --probe-connections=N  scenario 8: connections of the protected GET (default ${DEFAULTS.probeConnections})
   --probe-rate=N         scenario 8: protected GET requests per second (default ${DEFAULTS.probeRate})
   --no-pin               do not pin servers to CPU 0 and the load generator to CPU 1 (needs taskset)

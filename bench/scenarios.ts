@@ -1,50 +1,6 @@
-import { API_KEY, basicAuthorization, ITEMS_PATH, PASSWORD, signAccessToken, USERNAME } from './fixtures';
+import { API_KEY, basicAuthorization, ITEMS_PATH, itemsOf, PASSWORD, signAccessToken, signSampleToken, USERNAME } from './fixtures';
 
 export type Platform = 'express' | 'fastify';
-
-/** The Nest apps in bench/apps, by name. The server loads one per process. */
-export type AppName = 'unguarded' | 'unguarded-again' | 'public' | 'api-key' | 'basic' | 'jwt' | 'or3' | 'passport-string' | 'passport-key' | 'login';
-
-export interface Scenario {
-  /** `<platform>/<app>`, the name `--only` matches. */
-  id: string;
-  /** The scenario's number in the issue ('1b' is an extra row). */
-  number: string;
-  title: string;
-  platform: Platform;
-  app: AppName;
-  /** Scenario 8 runs a probe with and without a login flood instead of a plain load. */
-  kind: 'load' | 'login';
-}
-
-const TITLES: Record<AppName, [number: string, title: string]> = {
-  unguarded: ['1', 'unguarded route (baseline)'],
-  'unguarded-again': ['1a', 'the same, another process (A/A noise check)'],
-  public: ['1b', 'route without requirement, module loaded'],
-  'api-key': ['2', 'APIKeyHeader, constant-time validator'],
-  basic: ['3', 'HTTPBasic, constant-time validator'],
-  jwt: ['4', 'OAuth2PasswordBearer + JWT + merged scopes'],
-  or3: ['5', '3 alternatives, the last one succeeds'],
-  'passport-string': ['6', 'anchor: passport bearer, string secret'],
-  'passport-key': ['7', 'anchor: passport bearer, key object'],
-  login: ['8', 'GET /users/me/items/ during 32 argon2 logins'],
-};
-
-const EXPRESS_ONLY: AppName[] = ['passport-string', 'passport-key'];
-
-/** Every scenario, in the order of a round: Express first, then Fastify. */
-export const SCENARIOS: Scenario[] = (['express', 'fastify'] as Platform[]).flatMap((platform) =>
-  (Object.keys(TITLES) as AppName[])
-    .filter((app) => platform === 'express' || !EXPRESS_ONLY.includes(app))
-    .map((app) => ({
-      id: `${platform}/${app}`,
-      number: TITLES[app][0],
-      title: TITLES[app][1],
-      platform,
-      app,
-      kind: app === 'login' ? ('login' as const) : ('load' as const),
-    })),
-);
 
 export interface BenchRequest {
   method: 'GET' | 'POST';
@@ -53,25 +9,89 @@ export interface BenchRequest {
   body?: string;
 }
 
-/** The authenticated request each app serves with 200 and the items body. */
+/** What a scenario's app is: its row in the report, the request it serves with 200, and how it is measured. */
+export interface AppSpec {
+  /** The row's number in the report ('1a', '2p': extra rows next to a numbered scenario). */
+  number: string;
+  title: string;
+  /** The authenticated request the app answers with 200 and `expectedBody`. */
+  request(): BenchRequest;
+  /** The exact 200 body. Default: the items body. */
+  expectedBody?: string;
+  /** The route refuses a request without credentials with 401 (checked before measuring). */
+  guarded: boolean;
+  /** 'load': closed-loop load at saturation (default). 'login': scenario 8's probe with and without a login flood. */
+  kind?: 'load' | 'login';
+  /** Served on Express only. */
+  expressOnly?: boolean;
+  /** The app is the hand-written peer of this app (same validator, no library): the report gives the library's ratio to it. */
+  peerOf?: string;
+}
+
+const get = (headers: Record<string, string> = {}): BenchRequest => ({ method: 'GET', path: ITEMS_PATH, headers });
+const withApiKey = () => get({ 'x-api-key': API_KEY });
+const withBasic = () => get({ authorization: basicAuthorization() });
+const withBearer = () => get({ authorization: `Bearer ${signAccessToken()}` });
+
+/**
+ * Every app in bench/apps, by name, in the order of a round. To add a scenario: a module in bench/apps,
+ * an entry here, and its module in server.ts's MODULES (the compiler asks for it).
+ */
+export const APPS = {
+  unguarded: { number: '1', title: 'unguarded route (baseline)', request: get, guarded: false },
+  'unguarded-again': { number: '1a', title: 'the same, another process (A/A noise check)', request: get, guarded: false },
+  public: { number: '1b', title: 'route without requirement, module loaded', request: get, guarded: false },
+  'api-key': { number: '2', title: 'APIKeyHeader, constant-time validator', request: withApiKey, guarded: true },
+  'api-key-peer': { number: '2p', title: 'peer: the same validator, hand-written guard', request: withApiKey, guarded: true, peerOf: 'api-key' },
+  basic: { number: '3', title: 'HTTPBasic, constant-time validator', request: withBasic, guarded: true },
+  'basic-peer': { number: '3p', title: 'peer: the same validator, hand-written guard', request: withBasic, guarded: true, peerOf: 'basic' },
+  jwt: { number: '4', title: 'OAuth2PasswordBearer + JWT + merged scopes', request: withBearer, guarded: true },
+  'jwt-peer': { number: '4p', title: 'peer: the same validator and scopes, hand-written guard', request: withBearer, guarded: true, peerOf: 'jwt' },
+  or3: { number: '5', title: '3 alternatives, the last one succeeds', request: withApiKey, guarded: true },
+  'or3-peer': { number: '5p', title: 'peer: the same 3 validators, hand-written guard', request: withApiKey, guarded: true, peerOf: 'or3' },
+  'passport-string': { number: '6', title: 'anchor: passport bearer, string secret', request: withBearer, guarded: true, expressOnly: true },
+  'passport-key': { number: '7', title: 'anchor: passport bearer, key object', request: withBearer, guarded: true, expressOnly: true },
+  'sample-login': {
+    number: '8',
+    title: 'the sample: GET /status during a login flood',
+    request: () => ({ method: 'GET', path: '/status', headers: { authorization: `Bearer ${signSampleToken()}` } }),
+    expectedBody: JSON.stringify({ status: 'ok' }),
+    guarded: true,
+    kind: 'login',
+  },
+} satisfies Record<string, AppSpec>;
+
+export type AppName = keyof typeof APPS;
+
+export function specOf(app: AppName): AppSpec {
+  return APPS[app];
+}
+
+export interface Scenario {
+  /** `<platform>/<app>`, the name `--only` matches. */
+  id: string;
+  number: string;
+  title: string;
+  platform: Platform;
+  app: AppName;
+  kind: 'load' | 'login';
+}
+
+/** Every scenario, in the order of a round: Express first, then Fastify. */
+export const SCENARIOS: Scenario[] = (['express', 'fastify'] as Platform[]).flatMap((platform) =>
+  (Object.keys(APPS) as AppName[])
+    .filter((app) => platform === 'express' || !specOf(app).expressOnly)
+    .map((app) => ({ id: `${platform}/${app}`, number: specOf(app).number, title: specOf(app).title, platform, app, kind: specOf(app).kind ?? 'load' })),
+);
+
+/** The authenticated request each app serves with 200. */
 export function requestFor(app: AppName): BenchRequest {
-  const get = (headers: Record<string, string> = {}): BenchRequest => ({ method: 'GET', path: ITEMS_PATH, headers });
-  switch (app) {
-    case 'unguarded':
-    case 'unguarded-again':
-    case 'public':
-      return get();
-    case 'api-key':
-    case 'or3':
-      return get({ 'x-api-key': API_KEY });
-    case 'basic':
-      return get({ authorization: basicAuthorization() });
-    case 'jwt':
-    case 'login':
-    case 'passport-string':
-    case 'passport-key':
-      return get({ authorization: `Bearer ${signAccessToken()}` });
-  }
+  return specOf(app).request();
+}
+
+/** The body of that 200. */
+export function expectedBodyOf(app: AppName): string {
+  return specOf(app).expectedBody ?? JSON.stringify(itemsOf(USERNAME));
 }
 
 /** Scenario 8's flood: the OAuth2 password form, with the right password. */
@@ -84,5 +104,5 @@ export const LOGIN_REQUEST: BenchRequest = {
 
 /** The apps whose route must refuse a request without credentials. */
 export function isGuarded(app: AppName): boolean {
-  return app !== 'unguarded' && app !== 'unguarded-again' && app !== 'public';
+  return specOf(app).guarded;
 }

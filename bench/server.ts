@@ -1,15 +1,19 @@
 import 'reflect-metadata';
+import { pbkdf2 } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Type } from '@nestjs/common';
+import { promisify } from 'node:util';
+import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { createSampleApp } from '../sample/setup';
+import { PasswordHasher } from '../sample/users/password-hasher';
 import { ApiKeyModule } from './apps/api-key';
 import { BasicModule } from './apps/basic';
 import { JwtScopesModule } from './apps/jwt-scopes';
-import { LoginModule, passwordHashing } from './apps/login';
 import { Or3Module } from './apps/or3';
 import { PassportKeyObjectModule, PassportStringSecretModule } from './apps/passport';
+import { ApiKeyPeerModule, BasicPeerModule, JwtPeerModule, Or3PeerModule } from './apps/peers';
 import { PublicRouteModule } from './apps/public-route';
 import { UnguardedModule } from './apps/unguarded';
 import type { AppName, Platform } from './scenarios';
@@ -17,19 +21,29 @@ import type { AppName, Platform } from './scenarios';
 // One scenario server: `node server.js <platform> <app>`, started by run.js with an IPC channel.
 // It listens on 127.0.0.1 (a free port), reports the port, and answers `usage` with its CPU time.
 
-/** Each app's root module. All are imported; a server creates only the one it was started for. */
-const MODULES: Record<AppName, Type> = {
+/** Builds a whole app, when a root module is not enough (the sample, as its main.ts builds it). */
+type AppFactory = (platform: Platform) => Promise<INestApplication>;
+
+/** Each app's root module, or its factory. All are imported; a server creates only the one it was started for. */
+const MODULES: Record<AppName, Type | AppFactory> = {
   unguarded: UnguardedModule,
   'unguarded-again': UnguardedModule,
   public: PublicRouteModule,
   'api-key': ApiKeyModule,
+  'api-key-peer': ApiKeyPeerModule,
   basic: BasicModule,
+  'basic-peer': BasicPeerModule,
   jwt: JwtScopesModule,
+  'jwt-peer': JwtPeerModule,
   or3: Or3Module,
+  'or3-peer': Or3PeerModule,
   'passport-string': PassportStringSecretModule,
   'passport-key': PassportKeyObjectModule,
-  login: LoginModule,
+  'sample-login': (platform) => createSampleApp(platform, { logger: false }),
 };
+
+/** Nest marks its modules with metadata; a factory is a plain function. */
+const isModule = (value: Type | AppFactory): value is Type => Reflect.getMetadataKeys(value).length > 0;
 
 export interface ServerUsage {
   /** process.cpuUsage(): user and system CPU time in µs since start. */
@@ -40,14 +54,17 @@ export interface ServerUsage {
 
 async function main(): Promise<void> {
   const [platform, appName] = process.argv.slice(2) as [Platform, AppName];
-  const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
-  const app = await NestFactory.create(MODULES[appName], adapter, { logger: false });
+  const entry = MODULES[appName];
+  const app = isModule(entry)
+    ? await NestFactory.create(entry, platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false })
+    : await entry(platform);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
+  const hasher = isModule(entry) ? undefined : app.get(PasswordHasher, { strict: false });
 
   process.on('message', (message: { cmd?: string }) => {
     if (message?.cmd === 'usage') {
-      const usage: ServerUsage = { cpu: process.cpuUsage(), pendingLogins: passwordHashing.pending };
+      const usage: ServerUsage = { cpu: process.cpuUsage(), pendingLogins: hasher?.pending ?? 0 };
       process.send!({ usage });
     }
   });
@@ -55,6 +72,9 @@ async function main(): Promise<void> {
   process.on('disconnect', () => {
     void app.close().finally(() => process.exit(0));
   });
+  // libuv starts its thread pool on the first task, and threads inherit the CPU mask of the thread that starts
+  // them: start the pool now, before run.js pins the main thread to CPU 0, so that argon2 may use either core.
+  await promisify(pbkdf2)('bench', 'salt', 1, 32, 'sha256');
   process.send!({ ready: true, port });
 }
 

@@ -16,7 +16,7 @@ const isSession = secretMatcher(API_KEY);
 const SESSION_USER: User = { username: USERNAME, scopes: [] };
 
 @Injectable()
-class SessionValidator implements SecurityValidator<string, User | null> {
+export class SessionValidator implements SecurityValidator<string, User | null> {
   validate(session: string): User | null {
     return isSession(session) ? SESSION_USER : null;
   }
