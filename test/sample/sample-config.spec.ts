@@ -1,5 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { loadSigningKey } from '../../sample/auth/signing-key';
+import { serverTimeoutsFrom } from '../../sample/server-timeouts';
+import { loginLimitsFrom } from '../../sample/users/login-limits';
 import { ARGON2_OPTIONS, DUMMY_HASH, PasswordHasher } from '../../sample/users/password-hasher';
 import { USERS } from '../../sample/users/users.data';
 
@@ -72,5 +74,33 @@ describe('sample: password hashes', () => {
     await expect(hasher.verify(alice.passwordHash, 'secretalice')).resolves.toBe(true);
     await expect(hasher.verify(alice.passwordHash, 'secret')).resolves.toBe(false);
     await expect(hasher.verify(undefined, 'secret')).resolves.toBe(false);
+  });
+});
+
+describe('sample: login limits (LOGIN_CONCURRENCY, LOGIN_QUEUE)', () => {
+  it('by default leaves a core for the other requests and a pool thread for the rest of libuv work', () => {
+    expect(loginLimitsFrom({}, 2)).toEqual({ concurrency: 1, queue: 16 });
+    expect(loginLimitsFrom({}, 1)).toEqual({ concurrency: 1, queue: 16 });
+    expect(loginLimitsFrom({}, 8)).toEqual({ concurrency: 3, queue: 48 }); // libuv's 4 threads, minus one
+    expect(loginLimitsFrom({ UV_THREADPOOL_SIZE: '16' }, 8)).toEqual({ concurrency: 7, queue: 112 });
+  });
+
+  it('reads LOGIN_CONCURRENCY and LOGIN_QUEUE, and refuses nonsense', () => {
+    expect(loginLimitsFrom({ LOGIN_CONCURRENCY: '2', LOGIN_QUEUE: '0' }, 2)).toEqual({ concurrency: 2, queue: 0 });
+    expect(() => loginLimitsFrom({ LOGIN_CONCURRENCY: '0' })).toThrow('LOGIN_CONCURRENCY must be an integer >= 1, got "0".');
+    expect(() => loginLimitsFrom({ LOGIN_QUEUE: 'many' })).toThrow('LOGIN_QUEUE must be an integer >= 0, got "many".');
+  });
+});
+
+describe('sample: server timeouts', () => {
+  it('defaults to 30 s per request, 10 s for headers, 5 s keep-alive', () => {
+    expect(serverTimeoutsFrom({})).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
+  });
+
+  it('refuses a headers timeout above the request timeout, and nonsense', () => {
+    expect(() => serverTimeoutsFrom({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(
+      'HEADERS_TIMEOUT_MS (2000) must not exceed REQUEST_TIMEOUT_MS (1000).',
+    );
+    expect(() => serverTimeoutsFrom({ REQUEST_TIMEOUT_MS: '30s' })).toThrow('REQUEST_TIMEOUT_MS must be a whole number of milliseconds >= 1, got "30s".');
   });
 });
