@@ -85,8 +85,10 @@ class ScenarioServer {
       child.once('message', (message: { ready?: boolean; port?: number }) => {
         child.off('exit', onExit);
         if (!message.ready || !message.port) return reject(new Error(`${scenario.id}: unexpected message ${JSON.stringify(message)}.`));
-        // Load scenarios: every thread on CPU 0. Login: only the main thread (the event loop) on CPU 0, while
-        // libuv's pool threads, which run argon2, may use either core.
+        // Load scenarios: every thread on CPU 0. Login: the main thread (the event loop) on CPU 0, every other
+        // thread (libuv's pool, which runs argon2, and V8's helpers) on CPU 1, next to the load generator: the
+        // core the sample's LOGIN_CONCURRENCY (cores - 1) leaves to logins.
+        if (options.pin && scenario.kind === 'login') pin(child.pid!, 1);
         if (options.pin) pin(child.pid!, 0, scenario.kind === 'load');
         resolve(new ScenarioServer(scenario, child, message.port));
       });
