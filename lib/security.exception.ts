@@ -1,16 +1,12 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
 
 export type ResponseHeaders = Record<string, string>;
 
-const REASONS: Record<number, string> = {
-  [HttpStatus.BAD_REQUEST]: 'Bad Request',
-  [HttpStatus.UNAUTHORIZED]: 'Unauthorized',
-  [HttpStatus.FORBIDDEN]: 'Forbidden',
-};
-
 /**
  * An HttpException that carries response headers, like FastAPI's `HTTPException(headers=...)`.
- * The body keeps Nest's usual shape: `{ statusCode, message, error }`.
+ * The body keeps Nest's usual shape: `{ statusCode, message, error }`, `error` being the status's reason
+ * phrase from `node:http`'s `STATUS_CODES`.
  * The security guards copy `headers` onto the response before the exception reaches any filter;
  * validators may throw it to send their own `WWW-Authenticate` challenge.
  */
@@ -20,7 +16,7 @@ export class SecurityHttpException extends HttpException {
     message: string,
     readonly headers: ResponseHeaders = {},
   ) {
-    super({ statusCode: status, message, error: REASONS[status] ?? 'Error' }, status);
+    super({ statusCode: status, message, error: STATUS_CODES[status] ?? 'Error' }, status);
   }
 }
 
