@@ -1,6 +1,7 @@
 import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
+  firstHeaderValue,
   SecurityScheme,
   type SecurityRequest,
   type SecuritySchemeObject,
@@ -46,9 +47,9 @@ export class APIKeyHeader extends APIKeyBase {
     this.headerKey = this.name.toLowerCase();
   }
 
+  /** The first value when the header is sent more than once (Node would join them into `"a, b"`). */
   extract(request: SecurityRequest): string | null {
-    const value = request.headers[this.headerKey];
-    const key = Array.isArray(value) ? value[0] : value;
+    const key = firstHeaderValue(request, this.headerKey);
     return key ? key : null;
   }
 }

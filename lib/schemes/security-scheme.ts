@@ -4,6 +4,10 @@ import { SecurityHttpException, type ResponseHeaders } from '../security.excepti
 /** The parts of an Express or Fastify request that the schemes read. */
 export interface SecurityRequest {
   headers: Record<string, string | string[] | undefined>;
+  /** Node's headers with repeated ones kept apart (an Express request is a Node request). */
+  headersDistinct?: Record<string, string[] | undefined>;
+  /** Fastify's Node request. */
+  raw?: { headersDistinct?: Record<string, string[] | undefined> };
   query?: unknown;
 }
 
@@ -93,6 +97,19 @@ export function definedOnly<T extends object>(value: T): T {
 export function rawAuthorization(request: SecurityRequest): string | null {
   const header = request.headers.authorization;
   return typeof header === 'string' && header.length > 0 ? header : null;
+}
+
+/**
+ * The first value of a request header (name in lower case), as Starlette's `headers.get()` gives it.
+ * Node joins a repeated header into one `"a, b"` string; the separate values are then read from
+ * `headersDistinct`, which is only built when a value has a comma.
+ */
+export function firstHeaderValue(request: SecurityRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (typeof value !== 'string') return Array.isArray(value) ? value[0] : value;
+  if (!value.includes(',')) return value;
+  const distinct = (request.headersDistinct ?? request.raw?.headersDistinct)?.[name];
+  return distinct !== undefined && distinct.length > 0 ? distinct[0] : value;
 }
 
 /** Splits `Authorization: <scheme> <credentials>` at the first space; credentials are trimmed. */

@@ -69,6 +69,19 @@ describe.each(PLATFORMS)('APIKeyHeader (%s)', (platform) => {
       expect(await get('/required', { 'X-API-KEY': 'upper' })).toEqual(ok({ user: { key: 'upper' } }));
     });
 
+    it('takes the first value of a header sent twice, as FastAPI does (Node would join them)', async () => {
+      const twice = await t.http.get('/required').set({ 'X-API-Key': ['first', 'second'] }).then(outcome);
+      expect(twice).toEqual(ok({ user: { key: 'first' } }));
+      const rejectedFirst = await t.http.get('/required').set({ 'X-API-Key': ['revoked', 'second'] }).then(outcome);
+      expect(rejectedFirst).toEqual(unauthorized('APIKey'));
+      const emptyFirst = await t.http.get('/required').set({ 'X-API-Key': ['', 'second'] }).then(outcome);
+      expect(emptyFirst).toEqual(unauthorized('APIKey'));
+    });
+
+    it('keeps a comma inside one header value', async () => {
+      expect(await get('/required', { 'X-API-Key': 'a, b' })).toEqual(ok({ user: { key: 'a, b' } }));
+    });
+
     it('answers 401 APIKey without the header', async () => {
       expect(await get('/required')).toEqual(unauthorized('APIKey'));
     });

@@ -79,6 +79,11 @@ describe.each(PLATFORMS)('HTTPBearer (%s)', (platform) => {
       );
     });
 
+    it('takes the first Authorization header when two are sent', async () => {
+      const twice = await t.http.get('/required').set({ Authorization: ['Bearer first', 'Bearer second'] }).then(outcome);
+      expect(twice).toEqual(ok({ user: { sub: 'user-of-first' }, credentials: { scheme: 'Bearer', credentials: 'first' } }));
+    });
+
     it('answers 401 Bearer without the header', async () => {
       expect(await get('/required')).toEqual(unauthorized('Bearer'));
     });
