@@ -68,7 +68,12 @@ export class APIKeyQuery extends APIKeyBase {
   }
 }
 
-/** API key in a cookie. The cookie name matches case-sensitively; no cookie middleware is needed. */
+/**
+ * API key in a cookie. The cookie name matches case-sensitively; no cookie middleware is needed. The value
+ * is decoded as the `cookie` package (Express, `@fastify/cookie`) decodes it, so a cookie the application set
+ * with `res.cookie()` or `reply.setCookie()` reads back as it was set. With two cookies of one name, the
+ * first wins (as in `cookie`).
+ */
 export class APIKeyCookie extends APIKeyBase {
   constructor(options: APIKeyOptions) {
     super('cookie', options);
@@ -82,22 +87,65 @@ export class APIKeyCookie extends APIKeyBase {
   }
 }
 
-/** Finds one cookie in a `Cookie` header without parsing the others. */
+/**
+ * One cookie from a `Cookie` header, parsed as `cookie.parse()` does (cookie 0.7): pairs split on `;`, the
+ * name and value trimmed of spaces and tabs, surrounding double quotes dropped, then percent-decoded (a
+ * malformed escape leaves the value as is). The first cookie of that name wins. One linear pass: a header
+ * made of many `;` costs no more than its length.
+ */
 export function readCookie(header: string, name: string): string | undefined {
-  let start = 0;
-  while (start < header.length) {
-    let end = header.indexOf(';', start);
-    if (end < 0) end = header.length;
-    const eq = header.indexOf('=', start);
-    if (eq > start && eq < end && header.slice(start, eq).trim() === name) {
-      return decodeCookieValue(header.slice(eq + 1, end).trim());
+  const length = header.length;
+  let index = 0;
+  while (index < length) {
+    const eq = header.indexOf('=', index);
+    if (eq < 0) return undefined; // no pair left
+    let end = header.indexOf(';', index);
+    if (end < 0) end = length;
+    else if (end < eq) {
+      index = header.lastIndexOf(';', eq - 1) + 1; // skip straight to the piece that holds this '='
+      continue;
     }
-    start = end + 1;
+    const nameStart = skipBlanks(header, index, eq);
+    if (trimBlanksEnd(header, eq, nameStart) - nameStart === name.length && header.startsWith(name, nameStart)) {
+      let valueStart = skipBlanks(header, eq + 1, end);
+      let valueEnd = trimBlanksEnd(header, end, valueStart);
+      if (header.charCodeAt(valueStart) === 0x22 && header.charCodeAt(valueEnd - 1) === 0x22) {
+        valueStart++;
+        valueEnd--;
+      }
+      return decodeCookieValue(header.slice(valueStart, valueEnd));
+    }
+    index = end + 1;
   }
   return undefined;
 }
 
-/** RFC 6265 allows a cookie value in double quotes; the quotes are not part of the value. */
+/** The first index from `start` (below `max`) that is not a space or a tab, else `max`. */
+function skipBlanks(text: string, start: number, max: number): number {
+  for (let i = start; i < max; i++) {
+    const code = text.charCodeAt(i);
+    if (code !== 0x20 && code !== 0x09) return i;
+  }
+  return max;
+}
+
+/** The end of `text` before `end` once trailing spaces and tabs (not before `min`) are dropped. */
+function trimBlanksEnd(text: string, end: number, min: number): number {
+  let i = end;
+  while (i > min) {
+    const code = text.charCodeAt(i - 1);
+    if (code !== 0x20 && code !== 0x09) break;
+    i--;
+  }
+  return i;
+}
+
+/** `cookie`'s default decoding: percent-decoding when there is a `%`, the raw value when it is malformed. */
 function decodeCookieValue(raw: string): string {
-  return raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
