@@ -7,13 +7,45 @@ export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
 
-/** An RFC 9110 quoted-string: quotes and backslashes escaped; control characters are refused. */
+const HEADER_TEXT = /^[\x20-\x7e]*$/;
+
+/**
+ * True for text that can go into a header value on every platform: printable ASCII (space to `~`).
+ * Node refuses control characters and anything above U+00FF outright (a 500 at request time), and
+ * sends U+0080-U+00FF as Latin-1 bytes that clients read differently.
+ */
+export function isHeaderText(value: string): boolean {
+  return HEADER_TEXT.test(value);
+}
+
+/**
+ * Refuses configuration text that cannot go into a header, naming the option:
+ * `HTTPBasic: realm must be printable ASCII without control characters, got "Zone € 1".`
+ */
+export function checkHeaderText(owner: string, option: string, value: unknown): string {
+  if (typeof value !== 'string' || !isHeaderText(value)) {
+    throw new Error(`${owner}: ${option} must be printable ASCII without control characters, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+/** An RFC 9110 quoted-string: quotes and backslashes escaped; anything but printable ASCII is refused. */
 export function quoteString(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
-    throw new Error('A header parameter cannot contain control characters or line breaks.');
+  if (!isHeaderText(value)) {
+    throw new Error(`A header parameter must be printable ASCII without control characters, got ${JSON.stringify(value)}.`);
   }
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Refuses response headers that Node would refuse when sending them: a name that is not an RFC 9110
+ * token, or a value that is not printable ASCII. `owner` names what produced them.
+ */
+export function checkResponseHeaders(owner: string, headers: Record<string, unknown> | undefined): void {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!isToken(name)) throw new Error(`${owner}: header name ${JSON.stringify(name)} is not an HTTP token.`);
+    checkHeaderText(owner, `the ${name} header`, value);
+  }
 }
 
 /** Python's `str.title()` on an auth-scheme word: `bearer` -> `Bearer`, `my-token` -> `My-Token`. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Scope, type OnApplicationBootstrap, type OnModuleInit, type Type } from '@nestjs/common';
 import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
-import { isScopeToken, quoteString } from './header-values.js';
+import { checkResponseHeaders, isScopeToken, quoteString } from './header-values.js';
+import { headersOf } from './security.exception.js';
 import { SecurityScheme } from './schemes/security-scheme.js';
 import {
   NEST_GUARDS_METADATA,
@@ -166,6 +167,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     if (!(scheme instanceof SecurityScheme)) {
       throw new Error(`SecuritySchemesModule: ${String(scheme)} is not a security scheme (APIKeyHeader, HTTPBearer, ...).`);
     }
+    checkChallenge(scheme);
     const existing = this.bindings.get(scheme.schemeName);
     if (existing && existing.scheme !== scheme) {
       throw new Error(
@@ -356,6 +358,13 @@ function hasSecurityGuard(controller: Type, handler: Function): boolean {
 
 function nameOf(binding: SchemeBinding): string {
   return binding.scheme.schemeName;
+}
+
+/** A challenge Node cannot send (e.g. from a subclass) fails at start-up, not as a 500 on every request. */
+function checkChallenge(scheme: SecurityScheme): void {
+  const owner = `SecuritySchemesModule: scheme "${scheme.schemeName}" (${scheme.constructor.name})`;
+  checkResponseHeaders(`${owner} makeAuthenticateHeaders()`, scheme.makeAuthenticateHeaders());
+  checkResponseHeaders(`${owner} makeNotAuthenticatedError()`, headersOf(scheme.makeNotAuthenticatedError()));
 }
 
 function describe(scheme: SecurityScheme): string {

@@ -1,3 +1,4 @@
+import { isToken } from '../header-values.js';
 import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
@@ -44,6 +45,9 @@ export class APIKeyHeader extends APIKeyBase {
 
   constructor(options: APIKeyOptions) {
     super('header', options);
+    if (!isToken(this.name)) {
+      throw new Error(`${new.target.name}: name must be an HTTP header name (an RFC 9110 token), got ${JSON.stringify(this.name)}.`);
+    }
     this.headerKey = this.name.toLowerCase();
   }
 
@@ -77,6 +81,9 @@ export class APIKeyQuery extends APIKeyBase {
 export class APIKeyCookie extends APIKeyBase {
   constructor(options: APIKeyOptions) {
     super('cookie', options);
+    if (!isToken(this.name)) {
+      throw new Error(`${new.target.name}: name must be a cookie name (an RFC 9110 token), got ${JSON.stringify(this.name)}.`);
+    }
   }
 
   extract(request: SecurityRequest): string | null {

@@ -1,5 +1,5 @@
 import { HTTPAuthorizationCredentials, HTTPBasicCredentials } from '../models.js';
-import { isToken, quoteString, titleCase } from '../header-values.js';
+import { checkHeaderText, isToken, quoteString, titleCase } from '../header-values.js';
 import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
@@ -79,7 +79,7 @@ export class HTTPDigest extends HTTPBase {
 }
 
 export interface HTTPBasicOptions extends SecuritySchemeOptions {
-  /** Sent as `WWW-Authenticate: Basic realm="<realm>"`, escaped as a quoted-string. */
+  /** Sent as `WWW-Authenticate: Basic realm="<realm>"`, escaped as a quoted-string. Printable ASCII only. */
   realm?: string;
 }
 
@@ -96,6 +96,7 @@ export class HTTPBasic extends SecurityScheme<HTTPBasicCredentials> {
 
   constructor(options: HTTPBasicOptions = {}) {
     super(options);
+    if (options.realm !== undefined) checkHeaderText(new.target.name, 'realm', options.realm);
     this.realm = options.realm;
     this.challenge = options.realm ? `Basic realm=${quoteString(options.realm)}` : 'Basic';
   }
