@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { SECURITY_GLOBAL_GUARD, SECURITY_MODULE_OPTIONS } from './security.constants.js';
+import { FormBodyHooks } from './forms/form-body-hooks.js';
 import { SecurityGuard } from './security.guard.js';
 import type {
   SchemeEntry,
@@ -35,6 +36,7 @@ export class SecuritySchemesModule {
         { provide: SECURITY_GLOBAL_GUARD, useValue: globalGuard },
         SecurityRegistry,
         SecurityGuard,
+        FormBodyHooks,
         ...(globalGuard ? [{ provide: APP_GUARD, useExisting: SecurityGuard }] : []),
       ],
       exports: [SECURITY_MODULE_OPTIONS, SecurityRegistry, SecurityGuard],

@@ -1,10 +1,20 @@
-import { BadRequestException, PayloadTooLargeException, type INestApplication } from '@nestjs/common';
+import {
+  BadRequestException,
+  Logger,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+  type INestApplication,
+} from '@nestjs/common';
 import busboy from 'busboy';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
+import { abortedRequest } from './aborted-request.js';
+import { contentEncoding, decoderFor, undecodableBody, unsupportedEncoding } from './content-encoding.js';
 
 export const URLENCODED = 'application/x-www-form-urlencoded';
 export const MULTIPART = 'multipart/form-data';
+
+const logger = new Logger('RequestBody');
 
 /** A token request is tiny: these caps only stop abuse. Files in the form count towards the body size. */
 const FORM_LIMITS = { bodyBytes: 100 * 1024, fields: 32 } as const;
@@ -14,34 +24,69 @@ interface FormRequest {
   headers: IncomingHttpHeaders;
   body?: unknown;
   raw?: Readable;
+  [DECODED_BODY]?: boolean;
 }
+
+/** Set on a Fastify request whose url-encoded body the module's hook decoded (see form-body-hooks.ts). */
+export const DECODED_BODY = Symbol('security-schemes:decoded-body');
 
 /** Form fields by name. A value may be a string, a list (repeated field) or whatever a body parser made. */
 export type FormFields = Record<string, unknown>;
 
 /**
- * The fields of a url-encoded or multipart body. A body the platform (or `@fastify/multipart`
- * with `attachFieldsToBody`) already parsed is used as is; otherwise the request stream is read
- * here. Any other content type yields no fields.
+ * The fields of a body of one of the `accepted` media types (url-encoded, and multipart unless the form
+ * turned it off). A body the platform (or `@fastify/multipart` with `attachFieldsToBody`) already parsed
+ * is used as is; otherwise the request stream is read here. A request without a body is an empty form;
+ * a body of any other type (JSON included) is a 415 that names the accepted types.
  */
-export async function readFormFields(request: FormRequest): Promise<FormFields> {
-  const type = mediaType(request.headers['content-type']);
-  if (type !== URLENCODED && type !== MULTIPART) return {};
+export async function readFormFields(request: FormRequest, accepted: readonly string[]): Promise<FormFields> {
+  const { headers } = request;
+  const type = mediaType(headers['content-type']);
+  if (!accepted.includes(type)) {
+    if (type === '' && !hasBody(headers)) return {};
+    throw new UnsupportedMediaTypeException(`Content-Type must be ${accepted.join(' or ')}`);
+  }
+  const encoding = contentEncoding(headers);
   const { body } = request;
-  if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) return body as FormFields;
+  if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
+    // Express's body-parser decoded the body (or refused it). Fastify parses it as sent, unless the
+    // module's hook decoded it first: a coded body parsed as sent is no form at all.
+    if (encoding !== 'identity' && request.raw !== undefined && request[DECODED_BODY] !== true) {
+      throw unsupportedEncoding(encoding);
+    }
+    return body as FormFields;
+  }
   const stream = request.raw ?? (request as unknown as Readable);
   if (stream.readableEnded) return {};
-  return parseStream(stream, request.headers);
+  return parseStream(stream, headers, encoding);
 }
 
-function mediaType(header: string | undefined): string {
+function hasBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';', 1)[0].trim().toLowerCase();
 }
 
-/** Reads a form with busboy: text fields only (files are skipped), within `FORM_LIMITS`. */
-function parseStream(stream: Readable, headers: IncomingHttpHeaders): Promise<FormFields> {
+/**
+ * Reads a form with busboy: text fields only (files are skipped), within `FORM_LIMITS` (counted after
+ * decoding, so a small compressed body cannot expand past them).
+ */
+function parseStream(stream: Readable, headers: IncomingHttpHeaders, encoding: string): Promise<FormFields> {
   const declaredLength = Number(headers['content-length']);
   if (declaredLength > FORM_LIMITS.bodyBytes) return Promise.reject(tooLarge());
+  let decoder: Transform | undefined;
+  if (encoding !== 'identity') {
+    decoder = decoderFor(encoding);
+    if (decoder === undefined) {
+      stream.resume(); // discard the body, so that the answer reaches the client
+      return Promise.reject(unsupportedEncoding(encoding));
+    }
+  }
+  const decoded: Readable = decoder ?? stream;
 
   return new Promise((resolve, reject) => {
     const fields: Record<string, string[]> = Object.create(null);
@@ -62,18 +107,29 @@ function parseStream(stream: Readable, headers: IncomingHttpHeaders): Promise<Fo
       received += chunk.length;
       if (received > FORM_LIMITS.bodyBytes) fail(tooLarge());
     };
-    const onStreamError = () => fail(malformed());
-    const onStreamClose = () => {
-      if (!stream.readableEnded) fail(malformed()); // the client went away mid-body
+    // The client went away mid-body (Node reports it as an error, then a close).
+    const onAbort = () => {
+      if (settled) return;
+      const { method, url } = stream as IncomingMessage;
+      fail(abortedRequest(logger, method, url));
     };
+    const onStreamClose = () => {
+      if (!stream.readableEnded) onAbort();
+    };
+    const onDecoderError = () => fail(undecodableBody());
     const finish = () => {
       settled = true;
-      stream.off('data', countBytes).off('error', onStreamError).off('close', onStreamClose);
+      decoded.off('data', countBytes);
+      stream.off('error', onAbort).off('close', onStreamClose);
     };
     const fail = (error: Error) => {
       if (settled) return;
       finish();
-      stream.unpipe(parser);
+      decoded.unpipe(parser);
+      if (decoder) {
+        stream.unpipe(decoder);
+        decoder.destroy();
+      }
       stream.resume(); // discard the rest, so that the answer reaches the client
       reject(error);
     };
@@ -90,8 +146,10 @@ function parseStream(stream: Readable, headers: IncomingHttpHeaders): Promise<Fo
       finish();
       resolve(fields);
     });
-    stream.on('data', countBytes).on('error', onStreamError).on('close', onStreamClose);
-    stream.pipe(parser);
+    stream.on('error', onAbort).on('close', onStreamClose);
+    decoded.on('data', countBytes);
+    if (decoder) stream.pipe(decoder.on('error', onDecoderError));
+    decoded.pipe(parser);
   });
 }
 

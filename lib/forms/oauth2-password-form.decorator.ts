@@ -6,6 +6,11 @@ import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oa
 export interface OAuth2PasswordFormOptions {
   /** Require `grant_type` (`OAuth2PasswordRequestFormStrict`). Default false. */
   strict?: boolean;
+  /**
+   * Also read `multipart/form-data` bodies, as FastAPI does. Default true. RFC 6749 needs only
+   * `application/x-www-form-urlencoded`: `false` answers multipart with 415 and documents url-encoded only.
+   */
+  multipart?: boolean;
 }
 
 const INVALID = Symbol('invalid');
@@ -54,14 +59,23 @@ function toForm(fields: FormFields, strict: boolean): OAuth2PasswordRequestForm 
 
 /** Reads the request's form (it may have to stream the body, hence a pipe) and validates it. */
 class OAuth2PasswordFormPipe implements PipeTransform {
-  constructor(private readonly strict: boolean) {}
+  constructor(
+    private readonly strict: boolean,
+    readonly accepted: readonly string[],
+  ) {}
 
   async transform(request: Parameters<typeof readFormFields>[0]): Promise<OAuth2PasswordRequestForm> {
-    return toForm(await readFormFields(request), this.strict);
+    return toForm(await readFormFields(request, this.accepted), this.strict);
   }
 }
 
-const PIPES = { permissive: new OAuth2PasswordFormPipe(false), strict: new OAuth2PasswordFormPipe(true) };
+const WITH_MULTIPART = [URLENCODED, MULTIPART] as const;
+const PIPES = {
+  permissive: new OAuth2PasswordFormPipe(false, WITH_MULTIPART),
+  strict: new OAuth2PasswordFormPipe(true, WITH_MULTIPART),
+  permissiveUrlencoded: new OAuth2PasswordFormPipe(false, [URLENCODED]),
+  strictUrlencoded: new OAuth2PasswordFormPipe(true, [URLENCODED]),
+};
 
 const RequestParam = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest());
 
@@ -83,8 +97,9 @@ function oauth2PasswordFormSchema(strict = false) {
 
 /**
  * Injects the OAuth2 password form (`OAuth2PasswordRequestForm`, or `OAuth2PasswordRequestFormStrict`
- * with `{ strict: true }`) read from an `application/x-www-form-urlencoded` or `multipart/form-data`
- * body. Missing, empty or invalid fields give a 400 that lists them; secrets are never echoed.
+ * with `{ strict: true }`) read from an `application/x-www-form-urlencoded` or (unless `multipart: false`)
+ * `multipart/form-data` body; any other body is a 415. Missing, empty or invalid fields give a 400 that
+ * lists them; secrets are never echoed.
  * It also documents the route's request body for `@nestjs/swagger`.
  *
  * ```ts
@@ -94,13 +109,17 @@ function oauth2PasswordFormSchema(strict = false) {
  */
 export function OAuth2PasswordForm(options: OAuth2PasswordFormOptions = {}): ParameterDecorator {
   const strict = options.strict === true;
+  const pipe =
+    options.multipart === false
+      ? strict ? PIPES.strictUrlencoded : PIPES.permissiveUrlencoded
+      : strict ? PIPES.strict : PIPES.permissive;
   return (target, key, index) => {
     const descriptor = key === undefined ? undefined : Object.getOwnPropertyDescriptor(target, key);
     if (key === undefined || typeof descriptor?.value !== 'function') {
       throw new Error('@OAuth2PasswordForm() decorates a parameter of a route handler method.');
     }
-    RequestParam(undefined, strict ? PIPES.strict : PIPES.permissive)(target, key, index);
-    ApiConsumes(URLENCODED, MULTIPART)(target, key, descriptor);
+    RequestParam(undefined, pipe)(target, key, index);
+    ApiConsumes(...pipe.accepted)(target, key, descriptor);
     ApiBody({ required: true, schema: oauth2PasswordFormSchema(strict) })(target, key, descriptor);
   };
 }

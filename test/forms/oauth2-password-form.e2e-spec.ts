@@ -203,8 +203,8 @@ describe.each(PLATFORMS)('@OAuth2PasswordForm() on %s', (platform) => {
       expect(response.body).toEqual(badRequest('username should not be empty', 'password should not be empty'));
     });
 
-    it('a JSON body (the password flow is a form)', async () => {
-      const response = await post('/token').send({ username: 'johndoe', password: PASSWORD });
+    it('a request without a body or a content type: an empty form', async () => {
+      const response = await post('/token');
       expect(response.status).toBe(400);
       expect(response.body).toEqual(badRequest('username should not be empty', 'password should not be empty'));
     });
