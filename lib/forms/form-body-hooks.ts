@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { abortedRequest, type RequestAbortedException } from './aborted-request.js';
 import { contentEncoding, decoderFor, undecodableBody, unsupportedEncoding } from './content-encoding.js';
-import { DECODED_BODY, mediaType, URLENCODED } from './form-body.js';
+import { DECODED_BODY, FORM_HANDLERS, mediaType, URLENCODED } from './form-body.js';
 
 
 interface FastifyLikeRequest {
@@ -30,21 +30,33 @@ type ExpressErrorMiddleware = (error: unknown, request: { method: string; origin
  *   answers 415 for other codings and 400 for a body that does not decode, with body-parser's bodies.
  * - A client that hangs up mid-body made Nest log `ERROR [ExceptionsHandler] request aborted` on both
  *   platforms. It is logged at debug level instead.
- * Other requests are untouched: the Fastify hook returns at once unless the body is url-encoded, and the
- * Express middleware only sees errors.
+ * They are installed only in an application with an `@OAuth2PasswordForm()` route. Other requests are
+ * untouched: the Fastify hook returns at once unless a body is url-encoded, and the Express middleware
+ * only sees errors.
  */
 @Injectable()
 export class FormBodyHooks implements OnModuleInit {
   private readonly logger = new Logger('RequestBody');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+  ) {}
 
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (!adapter) return;
+    if (!adapter || !this.hasFormRoute()) return;
     const instance = adapter.getInstance();
     if (adapter.getType() === 'fastify') instance.addHook('preParsing', this.fastifyPreParsing());
     else if (adapter.getType() === 'express') instance.use(this.expressAbortedBody());
+  }
+
+  private hasFormRoute(): boolean {
+    return this.discovery.getControllers().some(({ metatype }) => {
+      const prototype = (metatype as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+      return prototype !== undefined && this.scanner.getAllMethodNames(prototype).some((name) => FORM_HANDLERS.has(prototype[name] as object));
+    });
   }
 
   private aborted(method: string, url: string): RequestAbortedException {
@@ -53,7 +65,9 @@ export class FormBodyHooks implements OnModuleInit {
 
   private fastifyPreParsing(): PreParsingHook {
     return (request, _reply, payload, done) => {
-      if (mediaType(request.headers['content-type']) !== URLENCODED) {
+      const { headers } = request;
+      const hasBody = headers['transfer-encoding'] !== undefined || headers['content-length'] !== undefined;
+      if (!hasBody || mediaType(headers['content-type']) !== URLENCODED) {
         done(null, payload);
         return;
       }

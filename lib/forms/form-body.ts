@@ -27,6 +27,9 @@ interface FormRequest {
   [DECODED_BODY]?: boolean;
 }
 
+/** Route handlers with an `@OAuth2PasswordForm()` parameter: the module installs its body hooks only for apps that have one. */
+export const FORM_HANDLERS = new WeakSet<object>();
+
 /** Set on a Fastify request whose url-encoded body the module's hook decoded (see form-body-hooks.ts). */
 export const DECODED_BODY = Symbol('security-schemes:decoded-body');
 

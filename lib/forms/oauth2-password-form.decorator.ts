@@ -1,6 +1,6 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { ApiBody, ApiConsumes } from '@nestjs/swagger';
-import { MULTIPART, readFormFields, URLENCODED, type FormFields } from './form-body.js';
+import { FORM_HANDLERS, MULTIPART, readFormFields, URLENCODED, type FormFields } from './form-body.js';
 import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
 
 export interface OAuth2PasswordFormOptions {
@@ -119,6 +119,7 @@ export function OAuth2PasswordForm(options: OAuth2PasswordFormOptions = {}): Par
       throw new Error('@OAuth2PasswordForm() decorates a parameter of a route handler method.');
     }
     RequestParam(undefined, pipe)(target, key, index);
+    FORM_HANDLERS.add(descriptor.value);
     ApiConsumes(...pipe.accepted)(target, key, descriptor);
     ApiBody({ required: true, schema: oauth2PasswordFormSchema(strict) })(target, key, descriptor);
   };
