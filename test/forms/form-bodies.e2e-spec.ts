@@ -63,9 +63,9 @@ class RecordingLogger implements LoggerService {
   }
 }
 
-async function startApp(platform: Platform, logger: LoggerService): Promise<{ app: INestApplication; port: number }> {
+async function startApp(platform: Platform, logger: LoggerService, withModule = true): Promise<{ app: INestApplication; port: number }> {
   const moduleRef = await Test.createTestingModule({
-    imports: [SecuritySchemesModule.forRoot({ schemes: [] })],
+    imports: withModule ? [SecuritySchemesModule.forRoot({ schemes: [] })] : [],
     controllers: [TokenController],
   }).compile();
   const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger });
@@ -185,5 +185,19 @@ describe.each(PLATFORMS)('form bodies on %s', (platform) => {
       );
       expect(await post(port, '/token', { 'Content-Type': URLENCODED }, FORM)).toEqual(LOGGED_IN); // still serving
     });
+  });
+});
+
+describe('a coded url-encoded body on fastify without SecuritySchemesModule', () => {
+  let app: INestApplication;
+  let port: number;
+  beforeAll(async () => ({ app, port } = await startApp('fastify', new RecordingLogger(), false)));
+  afterAll(() => app.close());
+
+  it('is refused with 415: Fastify parsed it as sent, and nothing decoded it', async () => {
+    const headers = { 'Content-Type': URLENCODED, 'Content-Encoding': 'gzip' };
+    expect(await post(port, '/token', headers, gzipSync(FORM))).toEqual(unsupportedEncoding('gzip'));
+    expect(await post(port, '/token', { ...headers, 'Content-Encoding': 'br' }, FORM)).toEqual(unsupportedEncoding('br'));
+    expect(await post(port, '/token', { 'Content-Type': URLENCODED }, FORM)).toEqual(LOGGED_IN);
   });
 });
