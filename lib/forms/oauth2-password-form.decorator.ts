@@ -1,5 +1,5 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
-import { ApiBody, ApiConsumes } from '@nestjs/swagger';
+import { SWAGGER_API_CONSUMES, SWAGGER_API_PARAMETERS } from '../security.swagger-metadata.js';
 import { MULTIPART, readFormFields, URLENCODED, type FormFields } from './form-body.js';
 import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
 
@@ -100,7 +100,18 @@ export function OAuth2PasswordForm(options: OAuth2PasswordFormOptions = {}): Par
       throw new Error('@OAuth2PasswordForm() decorates a parameter of a route handler method.');
     }
     RequestParam(undefined, strict ? PIPES.strict : PIPES.permissive)(target, key, index);
-    ApiConsumes(URLENCODED, MULTIPART)(target, key, descriptor);
-    ApiBody({ required: true, schema: oauth2PasswordFormSchema(strict) })(target, key, descriptor);
+    documentRequestBody(descriptor.value, oauth2PasswordFormSchema(strict));
   };
+}
+
+/**
+ * What `@ApiConsumes(URLENCODED, MULTIPART)` and `@ApiBody({ required: true, schema })` record, written
+ * by their metadata keys so the library never loads @nestjs/swagger (an optional peer): without it the
+ * metadata is inert.
+ */
+function documentRequestBody(handler: Function, schema: object): void {
+  const consumes: string[] = Reflect.getMetadata(SWAGGER_API_CONSUMES, handler) ?? [];
+  Reflect.defineMetadata(SWAGGER_API_CONSUMES, [...consumes, URLENCODED, MULTIPART], handler);
+  const parameters: object[] = Reflect.getMetadata(SWAGGER_API_PARAMETERS, handler) ?? [];
+  Reflect.defineMetadata(SWAGGER_API_PARAMETERS, [...parameters, { type: String, required: true, in: 'body', schema }], handler);
 }

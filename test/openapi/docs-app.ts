@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Post, UseGuards, type ModuleMetadata } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import {
   APIKeyCookie,
   APIKeyHeader,
@@ -51,6 +52,8 @@ export class DocsController {
     return { user };
   }
 
+  /** Documented public by hand, so a document's top-level requirement does not apply to it. */
+  @ApiOperation({ security: [] })
   @SkipSecurity()
   @Get('public')
   public() {
@@ -80,6 +83,7 @@ export class DocsController {
 @SkipSecurity()
 @Controller('open')
 export class OpenController {
+  @ApiOperation({ security: [] })
   @Get()
   open() {
     return { open: true };
