@@ -104,6 +104,7 @@ export class ReportsController {
 }
 
 @ApiSecurity('legacy-key')
+@ApiUnauthorizedResponse({ description: 'Admin key missing' })
 @Controller('admin')
 export class AdminController {
   @Security(apiKey)
