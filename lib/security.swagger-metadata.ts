@@ -45,8 +45,8 @@ export function toSecurity(route: CompiledRoute): SecurityRequirementObject[] {
  * compiled it). A governed route gets its `security` (through the operation metadata, which
  * @nestjs/swagger puts over class- and method-level `@ApiSecurity`) and, unless documented, its 401 and
  * 403 answers. A route without requirement (`@SkipSecurity()` ones included) keeps exactly what its
- * decorators say. It always starts from the user's metadata,
- * so the same controller may be compiled by several apps.
+ * decorators say. It always starts from the user's metadata, so the same controller may be compiled
+ * by several apps.
  */
 export function writeSwaggerMetadata(owner: object, route: CompiledRoute): void {
   const { handler } = route;
