@@ -1,8 +1,9 @@
 import { Controller, Get, VersioningType, type Type } from '@nestjs/common';
 import { ApiExcludeController, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { APIKeyHeader, HTTPBearer, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
+import { APIKeyHeader, applySecurityToDocument, HTTPBearer, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+import { expectAgreement } from './agreement';
 import { docsAppMetadata } from './docs-app';
 
 const COMPONENTS = {
@@ -106,6 +107,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
         'GET /api/v1/reports': [{ HTTPBearer: [] }],
         'GET /api/v2/reports': null,
       });
+      await expectAgreement(t, { credentials: { HTTPBearer: { headers: { Authorization: 'Bearer any' } } } });
     } finally {
       await t.close();
     }
@@ -130,6 +132,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
     });
     try {
       expect(securityByOperation(buildDocument(t.app))).toStrictEqual({ 'GET /one': [{ APIKeyHeader: [] }], 'GET /two': null });
+      await expectAgreement(t, { credentials: { APIKeyHeader: { headers: { 'X-Key': 'any' } } } });
     } finally {
       await t.close();
     }
@@ -157,9 +160,13 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
     try {
       const operationIdFactory = (_controller: string, method: string) => method;
       const document = SwaggerModule.createDocument(t.app, new DocumentBuilder().build(), { operationIdFactory });
-      expect(securityByOperation(document)).toStrictEqual({ 'GET /derived': [{ HTTPBearer: [] }], 'GET /base': null });
+      expect(securityByOperation(applySecurityToDocument(t.app, document))).toStrictEqual({
+        'GET /derived': [{ HTTPBearer: [] }],
+        'GET /base': null,
+      });
       expect(Object.keys(document.paths['/derived'].get!.responses)).toEqual(['200', '401']);
       expect(Object.keys(document.paths['/base'].get!.responses)).toEqual(['200']);
+      await expectAgreement(t, { credentials: { HTTPBearer: { headers: { Authorization: 'Bearer any' } } }, document });
     } finally {
       await t.close();
     }
