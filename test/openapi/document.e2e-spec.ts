@@ -1,5 +1,5 @@
 import { Controller, Get, VersioningType, type Type } from '@nestjs/common';
-import { ApiExcludeController, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiExcludeController, ApiOperation, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APIKeyHeader, applySecurityToDocument, HTTPBearer, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
@@ -113,6 +113,28 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
     }
   });
 
+  it('documents a controller compiled by two apps with what each app enforces', async () => {
+    const metadata = (defaultSecurity: HTTPBearer[]) => ({
+      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerScheme], defaultSecurity })],
+      controllers: [ReportsV2Controller],
+    });
+    const secured = await createTestApp(platform, metadata([bearerScheme]));
+    try {
+      expect(securityByOperation(buildDocument(secured.app))).toStrictEqual({ 'GET /reports': [{ HTTPBearer: [] }] });
+    } finally {
+      await secured.close();
+    }
+    const open = await createTestApp(platform, metadata([]));
+    try {
+      const document = buildDocument(open.app);
+      expect(securityByOperation(document)).toStrictEqual({ 'GET /reports': null });
+      expect(Object.keys(document.paths['/reports'].get!.responses)).toEqual(['200']);
+      await expectAgreement(open, { credentials: {} });
+    } finally {
+      await open.close();
+    }
+  });
+
   it('tells apart two controllers of the same class name with different security', async () => {
     const same = (path: string, scheme?: APIKeyHeader): Type => {
       @Controller(path)
@@ -141,6 +163,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
   it('documents an inherited handler per controller, and keeps @ApiExcludeController()', async () => {
     @Controller('base')
     class BaseController {
+      @ApiOperation({ summary: 'List' })
       @Get()
       list() {
         return [];
@@ -166,6 +189,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
       });
       expect(Object.keys(document.paths['/derived'].get!.responses)).toEqual(['200', '401']);
       expect(Object.keys(document.paths['/base'].get!.responses)).toEqual(['200']);
+      expect([document.paths['/derived'].get!.summary, document.paths['/base'].get!.summary]).toEqual(['List', 'List']);
       await expectAgreement(t, { credentials: { HTTPBearer: { headers: { Authorization: 'Bearer any' } } }, document });
     } finally {
       await t.close();
