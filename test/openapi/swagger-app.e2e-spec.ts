@@ -116,29 +116,6 @@ describe.each(PLATFORMS)('an app with @nestjs/swagger decorators (%s)', (platfor
   });
 });
 
-describe.each(PLATFORMS)('several documents made before init, as in main.ts (%s)', (platform) => {
-  it('serves each with its own operations and their security', async () => {
-    const t = await createTestApp(platform, swaggerAppMetadata, (app) => {
-      prefixAndVersions(app);
-      SwaggerModule.setup('docs/reports', app, swaggerAppDocument(app, { include: [ReportsModule] }), { ui: false, raw: ['json'] });
-      SwaggerModule.setup('docs/legacy', app, swaggerAppDocument(app, { include: [LegacyModule] }), { ui: false, raw: ['json'] });
-    });
-    try {
-      const reports = (await t.http.get('/docs/reports-json').expect(200)).body;
-      const legacy = (await t.http.get('/docs/legacy-json').expect(200)).body;
-      expect(securityByOperation(reports)).toStrictEqual(
-        Object.fromEntries(Object.entries(SECURITY).filter(([key]) => key.includes('/reports'))),
-      );
-      expect(securityByOperation(legacy)).toStrictEqual(
-        Object.fromEntries(Object.entries(SECURITY).filter(([key]) => key.includes('/legacy/'))),
-      );
-      await expectAgreement(t, { credentials: swaggerAppCredentials, document: reports });
-    } finally {
-      await t.close();
-    }
-  });
-});
-
 describe.each(PLATFORMS)('header versioning (%s)', (platform) => {
   it('documents the routes of a header-versioned app, and agrees with the guard', async () => {
     const t = await createTestApp(platform, swaggerAppMetadata, (app) => {
