@@ -20,6 +20,7 @@ import {
   type RequirementLevel,
   type SecurityRequirementObject,
 } from './security.requirements.js';
+import { writeSwaggerMetadata } from './security.swagger-metadata.js';
 import type {
   ScopesReader,
   SecuritySchemeRegistration,
@@ -107,6 +108,8 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     }
     this.getScopes = options.getScopes ?? readGrantedScopes;
     this.userProperty = options.userProperty ?? 'user';
+    // Compiled now, not at init: apps call SwaggerModule.createDocument before init()/listen().
+    this.compileAll();
   }
 
   onModuleInit(): void {
@@ -252,6 +255,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     let byHandler = this.routes.get(controller);
     if (!byHandler) this.routes.set(controller, (byHandler = new Map()));
     byHandler.set(handler, compiled);
+    writeSwaggerMetadata(this, compiled);
     return compiled;
   }
 

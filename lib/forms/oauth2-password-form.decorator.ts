@@ -1,5 +1,5 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
-import { ApiBody, ApiConsumes } from '@nestjs/swagger';
+import { SWAGGER_API_CONSUMES, SWAGGER_API_PARAMETERS } from '../security.swagger-metadata.js';
 import { FORM_HANDLERS, MULTIPART, readFormFields, URLENCODED, type FormFields } from './form-body.js';
 import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
 
@@ -120,7 +120,18 @@ export function OAuth2PasswordForm(options: OAuth2PasswordFormOptions = {}): Par
     }
     RequestParam(undefined, pipe)(target, key, index);
     FORM_HANDLERS.add(descriptor.value);
-    ApiConsumes(...pipe.accepted)(target, key, descriptor);
-    ApiBody({ required: true, schema: oauth2PasswordFormSchema(strict) })(target, key, descriptor);
+    documentRequestBody(descriptor.value, pipe.accepted, oauth2PasswordFormSchema(strict));
   };
+}
+
+/**
+ * What `@ApiConsumes(...accepted)` and `@ApiBody({ required: true, schema })` record, written
+ * by their metadata keys so the library never loads @nestjs/swagger (an optional peer): without it the
+ * metadata is inert.
+ */
+function documentRequestBody(handler: Function, accepted: readonly string[], schema: object): void {
+  const consumes: string[] = Reflect.getMetadata(SWAGGER_API_CONSUMES, handler) ?? [];
+  Reflect.defineMetadata(SWAGGER_API_CONSUMES, [...consumes, ...accepted], handler);
+  const parameters: object[] = Reflect.getMetadata(SWAGGER_API_PARAMETERS, handler) ?? [];
+  Reflect.defineMetadata(SWAGGER_API_PARAMETERS, [...parameters, { type: String, required: true, in: 'body', schema }], handler);
 }

@@ -120,10 +120,11 @@ if (!hasChromium && process.env.REQUIRE_BROWSER === '1') {
 
     test('"Try it out" on GET /users/me/items shows 403 insufficient_scope: `items` was not ticked', async () => {
       const operation = operationBlock(page, 'get', '/users/me/items');
-      const { request, status, body, headers } = await tryItOut(page, operation, `${url}/users/me/items`);
+      const { request, status, statusCell, body, headers } = await tryItOut(page, operation, `${url}/users/me/items`);
 
       expect(await request.headerValue('authorization')).toBe(`Bearer ${accessToken}`);
       expect(status).toBe('403');
+      expect(statusCell).not.toContain('Undocumented');
       expect(JSON.parse(body)).toEqual({ statusCode: 403, message: 'Not enough permissions', error: 'Forbidden' });
       expect(await (await request.response())?.headerValue('www-authenticate')).toBe(
         'Bearer error="insufficient_scope", scope="me items"',
@@ -186,6 +187,7 @@ async function tryItOut(page: Page, operation: Locator, requestUrl: string) {
   return {
     request,
     status: (await status.innerText()).split('\n')[0].trim(),
+    statusCell: await status.innerText(),
     body: await live.locator('.response-col_description pre.microlight').first().innerText(),
     headers: (await live.locator('.headerline').allInnerTexts()).map((line) => line.trim()),
   };

@@ -19,8 +19,10 @@ export type CredentialsSource = Credentials | ((scopes: readonly string[]) => Cr
 export interface AgreementOptions {
   /** Valid credentials for every scheme the document uses, by scheme name. */
   credentials: Record<string, CredentialsSource>;
-  /** The document to check. Default: the app's, written by `applySecurityToDocument`. */
+  /** The document to check. Default: the app's (`createDocument` + `applySecurityToDocument`). */
   document?: OpenAPIObject;
+  /** Headers sent with every request, such as a version header. */
+  headers?: Record<string, string>;
   /** Values for path parameters, by name. Default: `1`. */
   pathParams?: Record<string, string>;
   /** Tells whether an anonymous request to an optional operation ran with a null user. Default: any 2xx. */
@@ -62,7 +64,7 @@ export async function checkAgreement(t: TestApp, options: AgreementOptions): Pro
       const check: OperationCheck = {
         name: `${method.toUpperCase()} ${template}`,
         security: operation.security ?? document.security ?? [],
-        send: (credentials) => withCredentials(t.http[method](path), credentials),
+        send: (credentials) => withCredentials(t.http[method](path).set(options.headers ?? {}), credentials),
       };
       await checkAnonymous(check, options, report);
       for (const requirement of check.security) {

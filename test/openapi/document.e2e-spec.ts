@@ -1,8 +1,9 @@
 import { Controller, Get, VersioningType, type Type } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiExcludeController, ApiOperation, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APIKeyHeader, applySecurityToDocument, HTTPBearer, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+import { expectAgreement } from './agreement';
 import { docsAppMetadata } from './docs-app';
 
 const COMPONENTS = {
@@ -15,8 +16,8 @@ const COMPONENTS = {
   APIKeyQuery: { type: 'apiKey', in: 'query', name: 'key' },
 };
 
-/** The per-operation security of the docs app; `none` is what an operation without requirement gets. */
-const operations = (none: unknown) => ({
+/** The per-operation security of the docs app (its open routes say `@ApiOperation({ security: [] })`). */
+const OPERATIONS = {
   'GET /docs/inherited': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read'] }],
   'GET /docs/scopes': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read', 'write'] }],
   'GET /docs/either': [
@@ -24,12 +25,12 @@ const operations = (none: unknown) => ({
     { APIKeyHeader: [], OAuth2PasswordBearer: ['read'], APIKeyQuery: [] },
   ],
   'GET /docs/and': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read', 'write'] }],
-  'GET /docs/public': none,
+  'GET /docs/public': [],
   'GET /docs/optional': [{ Session: [] }, {}],
   'GET /docs/guarded': [{ APIKeyQuery: [] }],
   'POST /docs/items/{id}': [{ APIKeyHeader: [], OAuth2PasswordBearer: ['read'] }],
-  'GET /open': none,
-});
+  'GET /open': [],
+};
 
 describe.each(PLATFORMS)('the OpenAPI document (%s)', (platform) => {
   let t: TestApp;
@@ -43,27 +44,18 @@ describe.each(PLATFORMS)('the OpenAPI document (%s)', (platform) => {
   });
 
   it('writes each operation: alternatives in order, AND as one object, scopes in merge order, optional with {}', () => {
-    expect(securityByOperation(buildDocument(t.app))).toStrictEqual(operations(null));
+    expect(securityByOperation(buildDocument(t.app))).toStrictEqual(OPERATIONS);
   });
 
-  it('writes security: [] on operations without requirement when the document has a top-level requirement', () => {
+  it('keeps a top-level requirement, and what open routes say by hand', () => {
     const document = buildDocument(t.app, (builder) => builder.addSecurityRequirements('APIKeyHeader'));
     expect(document.security).toEqual([{ APIKeyHeader: [] }]);
-    expect(securityByOperation(document)).toStrictEqual(operations([]));
+    expect(securityByOperation(document)).toStrictEqual(OPERATIONS);
   });
 
   it('keeps schemes the DocumentBuilder declared', () => {
     const document = buildDocument(t.app, (builder) => builder.addBasicAuth({ type: 'http', scheme: 'basic' }, 'legacy'));
     expect(document.components?.securitySchemes).toStrictEqual({ legacy: { type: 'http', scheme: 'basic' }, ...COMPONENTS });
-  });
-
-  it('replaces security that @ApiSecurity-style metadata put on an operation', () => {
-    const created = SwaggerModule.createDocument(t.app, new DocumentBuilder().build());
-    created.paths['/open'].get!.security = [{ stale: [] }];
-    created.paths['/docs/inherited'].get!.security = [{ stale: [] }];
-    const document = applySecurityToDocument(t.app, created);
-    expect(document.paths['/open'].get).not.toHaveProperty('security');
-    expect(document.paths['/docs/inherited'].get!.security).toEqual([{ APIKeyHeader: [], OAuth2PasswordBearer: ['read'] }]);
   });
 
   it('serializes to exactly this JSON', () => {
@@ -115,34 +107,35 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
         'GET /api/v1/reports': [{ HTTPBearer: [] }],
         'GET /api/v2/reports': null,
       });
+      await expectAgreement(t, { credentials: { HTTPBearer: { headers: { Authorization: 'Bearer any' } } } });
     } finally {
       await t.close();
     }
   });
 
-  it('uses the operationIdFactory given to createDocument, and asks for it when ids do not match', async () => {
-    const t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerScheme] })],
-      controllers: [ReportsV1Controller],
+  it('documents a controller compiled by two apps with what each app enforces', async () => {
+    const metadata = (defaultSecurity: HTTPBearer[]) => ({
+      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerScheme], defaultSecurity })],
+      controllers: [ReportsV2Controller],
     });
+    const secured = await createTestApp(platform, metadata([bearerScheme]));
     try {
-      const operationIdFactory = (controllerKey: string, methodKey: string) => `op-${controllerKey}-${methodKey}`;
-      const created = () => SwaggerModule.createDocument(t.app, new DocumentBuilder().build(), { operationIdFactory });
-      expect(securityByOperation(applySecurityToDocument(t.app, created(), { operationIdFactory }))).toStrictEqual({
-        'GET /reports': [{ HTTPBearer: [] }],
-      });
-      expect(() => applySecurityToDocument(t.app, created())).toThrow(
-        new Error(
-          'applySecurityToDocument: cannot tell which route GET /reports (operationId "op-ReportsV1Controller-list") is. ' +
-            'Pass the operationIdFactory given to SwaggerModule.createDocument.',
-        ),
-      );
+      expect(securityByOperation(buildDocument(secured.app))).toStrictEqual({ 'GET /reports': [{ HTTPBearer: [] }] });
     } finally {
-      await t.close();
+      await secured.close();
+    }
+    const open = await createTestApp(platform, metadata([]));
+    try {
+      const document = buildDocument(open.app);
+      expect(securityByOperation(document)).toStrictEqual({ 'GET /reports': null });
+      expect(Object.keys(document.paths['/reports'].get!.responses)).toEqual(['200']);
+      await expectAgreement(open, { credentials: {} });
+    } finally {
+      await open.close();
     }
   });
 
-  it('refuses two routes that share an operationId but not their security', async () => {
+  it('tells apart two controllers of the same class name with different security', async () => {
     const same = (path: string, scheme?: APIKeyHeader): Type => {
       @Controller(path)
       class SameNameController {
@@ -160,12 +153,44 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
       controllers: [same('one', key), same('two')],
     });
     try {
-      expect(() => buildDocument(t.app)).toThrow(
-        new Error(
-          'applySecurityToDocument: two routes map to operationId "SameNameController_handler" with different security. ' +
-            'Give the controllers distinct class names or pass an operationIdFactory.',
-        ),
-      );
+      expect(securityByOperation(buildDocument(t.app))).toStrictEqual({ 'GET /one': [{ APIKeyHeader: [] }], 'GET /two': null });
+      await expectAgreement(t, { credentials: { APIKeyHeader: { headers: { 'X-Key': 'any' } } } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('documents an inherited handler per controller, and keeps @ApiExcludeController()', async () => {
+    @Controller('base')
+    class BaseController {
+      @ApiOperation({ summary: 'List' })
+      @Get()
+      list() {
+        return [];
+      }
+    }
+    @Security(bearerScheme)
+    @Controller('derived')
+    class DerivedController extends BaseController {}
+    @ApiExcludeController()
+    @Security(bearerScheme)
+    @Controller('hidden')
+    class HiddenController extends BaseController {}
+    const t = await createTestApp(platform, {
+      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerScheme] })],
+      controllers: [DerivedController, BaseController, HiddenController],
+    });
+    try {
+      const operationIdFactory = (_controller: string, method: string) => method;
+      const document = SwaggerModule.createDocument(t.app, new DocumentBuilder().build(), { operationIdFactory });
+      expect(securityByOperation(applySecurityToDocument(t.app, document))).toStrictEqual({
+        'GET /derived': [{ HTTPBearer: [] }],
+        'GET /base': null,
+      });
+      expect(Object.keys(document.paths['/derived'].get!.responses)).toEqual(['200', '401']);
+      expect(Object.keys(document.paths['/base'].get!.responses)).toEqual(['200']);
+      expect([document.paths['/derived'].get!.summary, document.paths['/base'].get!.summary]).toEqual(['List', 'List']);
+      await expectAgreement(t, { credentials: { HTTPBearer: { headers: { Authorization: 'Bearer any' } } }, document });
     } finally {
       await t.close();
     }

@@ -123,7 +123,7 @@ describe.each(PLATFORMS)('subclassed controllers (%s)', (platform) => {
       'GET /grandchild/base': [{ APIKeyHeader: [], HTTPBearer: ['write'] }],
       'GET /grandchild/scoped': [{ APIKeyHeader: [], HTTPBearer: ['write', 'read'] }],
       'GET /grandchild/own': [{ APIKeyHeader: [], HTTPBearer: ['write'] }],
-      'GET /open-child/base': null,
+      'GET /open-child/base': [],
       'GET /open-child/scoped': [{ HTTPBearer: ['read'] }],
       'GET /override/base': [{ APIKeyHeader: [] }],
       'GET /override/scoped': [{ APIKeyHeader: [] }],

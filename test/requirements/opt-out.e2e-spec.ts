@@ -125,13 +125,13 @@ describe.each(PLATFORMS)('opting out: @SkipSecurity (%s)', (platform) => {
     expect(await get('/c', COOKIE)).toEqual(ok({ user: 's1' }));
   });
 
-  it('documents opted-out operations without security', () => {
+  it('documents opted-out operations as public: security: []', () => {
     expect(securityByOperation(buildDocument(t.app))).toStrictEqual({
       'GET /a/inherited': [{ APIKeyHeader: [], HTTPBearer: [] }],
-      'GET /a/public': null,
+      'GET /a/public': [],
       'GET /a/own': [{ APIKeyCookie: [] }],
       'GET /a/either': [{ HTTPBearer: [] }, { APIKeyHeader: [] }],
-      'GET /b/open': null,
+      'GET /b/open': [],
       'GET /b/token': [{ HTTPBearer: [] }],
       'GET /c': [{ APIKeyCookie: [] }],
     });

@@ -1,0 +1,289 @@
+import { Logger, type Type } from '@nestjs/common';
+import type { CompiledRoute } from './security.registry.js';
+import type { SecurityRequirementObject } from './security.requirements.js';
+
+// The compiled requirement of each route is written into @nestjs/swagger's own metadata on the handler,
+// so `SwaggerModule.createDocument` emits it itself, whatever the operationIds, prefixes, versions,
+// aliases or `include` list. Only metadata keys are used: nothing here loads @nestjs/swagger.
+
+/** @nestjs/swagger's metadata keys (`DECORATORS` in `@nestjs/swagger/dist/constants`). */
+export const SWAGGER_API_OPERATION = 'swagger/apiOperation';
+export const SWAGGER_API_RESPONSE = 'swagger/apiResponse';
+export const SWAGGER_API_SECURITY = 'swagger/apiSecurity';
+export const SWAGGER_API_CONSUMES = 'swagger/apiConsumes';
+export const SWAGGER_API_PARAMETERS = 'swagger/apiParameters';
+
+/** Nest's own metadata keys (`@nestjs/common/constants`), repeated to avoid a deep import. */
+const NEST_HTTP_CODE_METADATA = '__httpCode__';
+const NEST_METHOD_METADATA = 'method';
+const NEST_REQUEST_METHOD_POST = 1;
+
+type Metadata = Record<string, unknown>;
+
+/** What the user's decorators had put on a handler before the library first wrote to it. */
+interface UserMetadata {
+  operation?: Metadata;
+  responses?: Metadata;
+}
+
+const userMetadata = new WeakMap<Function, UserMetadata>();
+const logger = new Logger('SecuritySchemesModule');
+
+/** What one route documents: `undefined` leaves the user's metadata as it is. */
+type Documented = { security: SecurityRequirementObject[]; responses: Metadata } | undefined;
+
+/** Per handler, what each controller that routes to it documents (a handler is shared when inherited). */
+const handlerDocs = new WeakMap<Function, { owner: object; byController: Map<Type, Documented> }>();
+
+/** A route's requirement as an OpenAPI `security` list (compiled with the route). */
+export function toSecurity(route: CompiledRoute): SecurityRequirementObject[] {
+  return route.security.map((requirement) => ({ ...requirement }));
+}
+
+/**
+ * Writes one compiled route into the Swagger metadata of its handler (`owner` is the registry that
+ * compiled it). A governed route gets its `security` (through the operation metadata, which
+ * @nestjs/swagger puts over class- and method-level `@ApiSecurity`) and, unless documented, its 401 and
+ * 403 answers; a route that `@SkipSecurity()` left without requirement gets `security: []`. A route the
+ * library has no say on keeps exactly what its decorators say. It always starts from the user's metadata, so the same controller may be compiled
+ * by several apps.
+ */
+export function writeSwaggerMetadata(owner: object, route: CompiledRoute): void {
+  const { handler } = route;
+  const name = `${route.controller.name}.${route.methodName}`;
+  const handWritten = handWrittenSecurity(route.controller, handler);
+  // An opted-out route is public on purpose: `[]`, so a document-level requirement does not claim it.
+  const security = route.alternatives.length > 0 ? toSecurity(route) : route.optedOut ? [] : undefined;
+  if (security !== undefined && handWritten !== undefined && JSON.stringify(handWritten) !== JSON.stringify(security)) {
+    logger.warn(
+      `${name} has Swagger security decorators (${JSON.stringify(handWritten)}) that differ from the security it ` +
+        `enforces (${JSON.stringify(security)}); the OpenAPI document shows what is enforced.`,
+    );
+  }
+
+  let docs = handlerDocs.get(handler);
+  if (docs?.owner !== owner) handlerDocs.set(handler, (docs = { owner, byController: new Map() }));
+  if (security === undefined) {
+    docs.byController.set(route.controller, undefined);
+  } else {
+    const user = saveUserMetadata(handler);
+    docs.byController.set(route.controller, { security, responses: documentedResponses(route, handler, user.responses) });
+  }
+  applyDocs(handler, docs.byController);
+}
+
+/** Writes a handler's metadata: plain when every controller routing to it documents the same, else per controller. */
+function applyDocs(handler: Function, byController: Map<Type, Documented>): void {
+  const distinct = new Set([...byController.values()].map((documented) => JSON.stringify(documented ?? null)));
+  const user = userMetadata.get(handler);
+  if (!user) return;
+  if (distinct.size === 1) {
+    const documented = byController.values().next().value;
+    if (documented === undefined) {
+      restoreUserMetadata(handler, user);
+      return;
+    }
+    Reflect.defineMetadata(SWAGGER_API_OPERATION, withSecurity(user.operation, () => documented.security), handler);
+    Reflect.defineMetadata(SWAGGER_API_RESPONSE, documented.responses, handler);
+    return;
+  }
+  // An inherited handler routed by several controllers with different security: @nestjs/swagger reads
+  // metadata per function, so the metadata answers for the controller it is exploring (see `exploring`).
+  for (const controller of byController.keys()) markExploration(controller);
+  const current = (): Documented =>
+    byController.has(exploring as Type) ? byController.get(exploring as Type) : [...byController.values()].find(Boolean);
+  Reflect.defineMetadata(SWAGGER_API_OPERATION, withSecurity(user.operation, () => current()?.security), handler);
+  const status = successStatus(handler);
+  Reflect.defineMetadata(
+    SWAGGER_API_RESPONSE,
+    dynamicObject(() => current()?.responses ?? user.responses ?? { [status]: { description: '' } }),
+    handler,
+  );
+}
+
+/** The controller @nestjs/swagger is exploring, set when it reads the controller's `@ApiExcludeController` metadata. */
+let exploring: Function | undefined;
+const SWAGGER_API_EXCLUDE_CONTROLLER = 'swagger/apiExcludeController';
+const marked = new WeakSet<Function>();
+/** The user's `@ApiExcludeController()` metadata behind each flag copy. */
+const userFlags = new WeakMap<object, unknown[] | undefined>();
+
+/**
+ * `createDocument` reads each controller's `@ApiExcludeController()` flag (`metadata[0]`) before its
+ * methods; an own copy of that flag on the controller with a getter at `[0]` tells which controller
+ * the next handlers belong to. The flag's value is the user's.
+ */
+function markExploration(controller: Type): void {
+  if (marked.has(controller)) return;
+  marked.add(controller);
+  const inherited: unknown[] | undefined = Reflect.getMetadata(SWAGGER_API_EXCLUDE_CONTROLLER, controller);
+  const user = inherited && userFlags.has(inherited) ? userFlags.get(inherited) : inherited;
+  const flag: unknown[] = [];
+  userFlags.set(flag, user);
+  Object.defineProperty(flag, 0, {
+    enumerable: true,
+    get: () => {
+      exploring = controller;
+      return user?.[0];
+    },
+  });
+  Reflect.defineMetadata(SWAGGER_API_EXCLUDE_CONTROLLER, flag, controller);
+}
+
+/** An object whose own keys and values are those of `source()` at each read. */
+function dynamicObject(source: () => Metadata): Metadata {
+  return new Proxy({} as Metadata, {
+    ownKeys: () => Reflect.ownKeys(source()),
+    getOwnPropertyDescriptor: (_target, key) => {
+      const value = source();
+      return Object.hasOwn(value, key) ? { value: value[key as string], enumerable: true, configurable: true, writable: true } : undefined;
+    },
+    get: (_target, key) => source()[key as string],
+    has: (_target, key) => key in source(),
+  });
+}
+
+/**
+ * The security @nestjs/swagger would document for a handler from hand-written decorators
+ * (`@ApiSecurity`, `@ApiBearerAuth`, `@ApiOAuth2` on the class chain and the method, or
+ * `@ApiOperation({ security })`), or undefined when there is none.
+ */
+function handWrittenSecurity(controller: Type, handler: Function): SecurityRequirementObject[] | undefined {
+  const operation = (userMetadata.has(handler) ? userMetadata.get(handler)!.operation : Reflect.getOwnMetadata(SWAGGER_API_OPERATION, handler)) as
+    | Metadata
+    | undefined;
+  if (Array.isArray(operation?.security)) return operation.security as SecurityRequirementObject[];
+  const onClass: SecurityRequirementObject[] = Reflect.getMetadata(SWAGGER_API_SECURITY, controller) ?? [];
+  const onMethod: SecurityRequirementObject[] = Reflect.getOwnMetadata(SWAGGER_API_SECURITY, handler) ?? [];
+  const all = [...onClass, ...onMethod];
+  return all.length > 0 ? all : undefined;
+}
+
+function saveUserMetadata(handler: Function): UserMetadata {
+  let saved = userMetadata.get(handler);
+  if (!saved) {
+    saved = {
+      operation: Reflect.getOwnMetadata(SWAGGER_API_OPERATION, handler),
+      responses: Reflect.getOwnMetadata(SWAGGER_API_RESPONSE, handler),
+    };
+    userMetadata.set(handler, saved);
+  }
+  return saved;
+}
+
+function restoreUserMetadata(handler: Function, saved: UserMetadata): void {
+  for (const [key, value] of [
+    [SWAGGER_API_OPERATION, saved.operation],
+    [SWAGGER_API_RESPONSE, saved.responses],
+  ] as const) {
+    if (value === undefined) Reflect.deleteMetadata(key, handler);
+    else Reflect.defineMetadata(key, value, handler);
+  }
+}
+
+/**
+ * The user's operation metadata with the `security` of `security()` (no key when it gives undefined).
+ * Reading a non-empty `security` tells the library that `SwaggerModule.createDocument` documented a
+ * secured route (see `noteDocumented`).
+ */
+function withSecurity(operation: Metadata | undefined, security: () => SecurityRequirementObject[] | undefined): Metadata {
+  const user = { ...operation };
+  delete user.security;
+  return dynamicObject(() => {
+    const current = security();
+    if (current === undefined) return operation ?? {};
+    if (current.length > 0) noteDocumented();
+    return { ...user, security: structuredClone(current) };
+  });
+}
+
+/** The user's responses, plus the 401 and 403 this route can answer when the user documented neither. */
+function documentedResponses(route: CompiledRoute, handler: Function, user: Metadata | undefined): Metadata {
+  const onClass: Metadata = Reflect.getMetadata(SWAGGER_API_RESPONSE, route.controller) ?? {};
+  const documented = { ...onClass, ...user };
+  // Without method-level responses @nestjs/swagger documents the success status; keep it.
+  const responses: Metadata = { ...(user ?? { [successStatus(handler)]: { description: '' } }) };
+  if (route.alternatives.length > 0 && !route.optional && !('401' in documented)) responses['401'] = unauthorizedResponse(route);
+  const scoped = route.alternatives.flatMap((alternative) => alternative.schemes).find((scheme) => scheme.scopes.scopes.length > 0);
+  if (scoped && !('403' in documented)) responses['403'] = insufficientScopeResponse(scoped.insufficientScopeChallenge);
+  return responses;
+}
+
+/** The status @nestjs/swagger documents by default: `@HttpCode`, else 201 for POST, else 200. */
+function successStatus(handler: Function): number {
+  const code = Reflect.getMetadata(NEST_HTTP_CODE_METADATA, handler);
+  if (code) return code;
+  return Reflect.getMetadata(NEST_METHOD_METADATA, handler) === NEST_REQUEST_METHOD_POST ? 201 : 200;
+}
+
+/** The error body the guard sends: `{ statusCode, message, error }`. */
+function errorBody(statusCode: number, message: string, error: string) {
+  return {
+    type: 'object',
+    properties: {
+      statusCode: { type: 'integer', example: statusCode },
+      message: { type: 'string', example: message },
+      error: { type: 'string', example: error },
+    },
+    required: ['statusCode', 'message', 'error'],
+  };
+}
+
+function unauthorizedResponse(route: CompiledRoute): Metadata {
+  const challenges: string[] = [];
+  for (const alternative of route.alternatives) {
+    for (const { scheme } of alternative.schemes) {
+      const challenge = scheme.makeAuthenticateHeaders()['WWW-Authenticate'];
+      if (challenge && !challenges.includes(challenge)) challenges.push(challenge);
+    }
+  }
+  return {
+    description: 'Not authenticated: the credentials are missing or were refused.',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'The challenge of each scheme the route accepts.',
+        schema: { type: 'string', example: challenges.join(', ') },
+      },
+    },
+    schema: errorBody(401, 'Not authenticated', 'Unauthorized'),
+  };
+}
+
+function insufficientScopeResponse(challenge: string): Metadata {
+  return {
+    description: 'Not enough permissions: the credentials lack a required scope (insufficient_scope).',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'An insufficient_scope challenge naming the required scopes (RFC 6750).',
+        schema: { type: 'string', example: challenge },
+      },
+    },
+    schema: errorBody(403, 'Not enough permissions', 'Forbidden'),
+  };
+}
+
+// `createDocument` cannot write `components.securitySchemes` from metadata, so `applySecurityToDocument`
+// has to. When a document with secured routes is made and no `applySecurityToDocument` follows in the
+// same turn of the event loop, one warning says so.
+let documented = false;
+let schemesApplied = false;
+
+function noteDocumented(): void {
+  if (documented) return;
+  documented = true;
+  setImmediate(() => {
+    if (!schemesApplied) {
+      logger.warn(
+        'SwaggerModule.createDocument documented secured routes, but their security schemes are not in ' +
+          'components.securitySchemes: call applySecurityToDocument(app, document) before SwaggerModule.setup.',
+      );
+    }
+    documented = false;
+    schemesApplied = false;
+  }).unref();
+}
+
+/** Called by `applySecurityToDocument`: the document being made gets its schemes. */
+export function noteSchemesApplied(): void {
+  if (documented) schemesApplied = true;
+}
