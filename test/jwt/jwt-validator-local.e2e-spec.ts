@@ -130,3 +130,37 @@ describe('JwtValidator options', () => {
     expect(() => new JwtValidator({ key: rsa.privateKey, algorithms: ['RS256'] })).not.toThrow();
   });
 });
+
+describe.each(PLATFORMS)('JwtValidator with local public keys by kid (%s)', (platform) => {
+  let t: TestApp;
+  const ec1 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ec2 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const claims = () => ({ sub: 'bob', iat: now(), exp: now() + 60 });
+  const get = (token: string) => t.http.get('/me').set('Authorization', `Bearer ${token}`).then(outcome);
+
+  beforeAll(async () => {
+    const validator = new JwtValidator({
+      key: [
+        { ...ec1.publicKey.export({ format: 'jwk' }), kid: 'k1' },
+        { ...ec2.publicKey.export({ format: 'jwk' }), kid: 'k2' },
+      ],
+      algorithms: ['ES256'],
+    });
+    t = await createTestApp(platform, {
+      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: bearer, validator }, oauth2] })],
+      controllers: [ClaimsController],
+    });
+  });
+  afterAll(() => t.close());
+
+  it('verifies with the key of the token kid, or any key without a kid', async () => {
+    expect(await get(craftJws({ alg: 'ES256', kid: 'k1' }, claims(), ec1.privateKey))).toEqual(ok({ sub: 'bob' }));
+    expect(await get(craftJws({ alg: 'ES256', kid: 'k2' }, claims(), ec2.privateKey))).toEqual(ok({ sub: 'bob' }));
+    expect(await get(craftJws({ alg: 'ES256' }, claims(), ec2.privateKey))).toEqual(ok({ sub: 'bob' }));
+  });
+
+  it('refuses a token whose kid names another key, or no configured key', async () => {
+    expect(await get(craftJws({ alg: 'ES256', kid: 'k2' }, claims(), ec1.privateKey))).toEqual(REFUSED);
+    expect(await get(craftJws({ alg: 'ES256', kid: 'k3' }, claims(), ec1.privateKey))).toEqual(REFUSED);
+  });
+});
