@@ -2,6 +2,7 @@
 // with an IPC channel: `fork('provider-process.mjs', [redirectUri])`. It listens on a random local port and
 // reports { ready: issuer }. Messages from the parent:
 //   { id, cmd: 'keys', kids: ['b', 'a'] }  signs with the first key and publishes these (rotation)
+//   { id, cmd: 'redirectUris', uris }    the redirect URIs of the `swagger` client
 //   { id, cmd: 'jwksRequests' }           how many times GET /jwks was served
 //   { id, cmd: 'down' } / { id, cmd: 'up' }  stop listening (connections refused) / listen again
 // Clients: `machine` (client credentials, `scope` claim), `machine-scp` (scopes in an `scp` array),
@@ -15,7 +16,7 @@ const warn = console.warn;
 console.warn = (...args) => String(args[0]).includes('oidc-provider WARNING') || warn(...args);
 const { default: Provider } = await import('oidc-provider');
 
-const redirectUris = process.argv.slice(2);
+let redirectUris = process.argv.slice(2);
 export const API = 'https://api.test';
 const OTHER_API = 'https://other-api.test';
 const SCOPES = 'read write';
@@ -104,13 +105,19 @@ server.listen(0, '127.0.0.1', () => {
   const build = (kids) => {
     provider = new Provider(issuer, configuration(kids));
   };
-  build(['a']);
+  let kids = ['a'];
+  build(kids);
   const port = server.address().port;
-  process.on('message', ({ id, cmd, kids }) => {
+  process.on('message', (message) => {
+    const { id, cmd } = message;
     const reply = (value) => process.send({ id, value });
     if (cmd === 'keys') {
-      build(kids);
+      build((kids = message.kids));
       reply(kids.map((name) => privateJwk(name).kid));
+    } else if (cmd === 'redirectUris') {
+      redirectUris = message.uris;
+      build(kids);
+      reply(true);
     } else if (cmd === 'jwksRequests') reply(jwksRequests);
     else if (cmd === 'down') {
       server.close(() => reply(true));

@@ -50,6 +50,11 @@ export class TestProvider {
     return this.send('keys', { kids: names }) as Promise<string[]>;
   }
 
+  /** Sets the redirect URIs of the `swagger` client (authorization code + PKCE). */
+  async setRedirectUris(uris: string[]): Promise<void> {
+    await this.send('redirectUris', { uris });
+  }
+
   /** How many times the JWKS was requested. */
   jwksRequests(): Promise<number> {
     return this.send('jwksRequests') as Promise<number>;
