@@ -144,7 +144,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   private check(jws: DecodedJws, spec: AlgorithmSpec, keys: readonly KeyObject[]): JwtClaims {
     let verified = false;
     for (const key of keys) {
-      if (spec.accepts(key) && spec.verify(jws.signingInput, jws.signature, key)) {
+      if (spec.accepts(key) && verifies(spec, jws, key)) {
         verified = true;
         break;
       }
@@ -251,6 +251,15 @@ function url(name: string, value: string): string {
     return new URL(value).href;
   } catch {
     throw new Error(`${OWNER}: ${name} must be an absolute URL.`);
+  }
+}
+
+/** A signature check that answers false, never throws (OpenSSL refuses some malformed signatures). */
+function verifies(spec: AlgorithmSpec, jws: DecodedJws, key: KeyObject): boolean {
+  try {
+    return spec.verify(jws.signingInput, jws.signature, key);
+  } catch {
+    return false;
   }
 }
 

@@ -159,6 +159,14 @@ describe.each(PLATFORMS)('JwtValidator with local public keys by kid (%s)', (pla
     expect(await get(craftJws({ alg: 'ES256' }, claims(), ec2.privateKey))).toEqual(ok({ sub: 'bob' }));
   });
 
+  it('refuses malformed signatures with invalid_token', async () => {
+    const token = craftJws({ alg: 'ES256', kid: 'k1' }, claims(), ec1.privateKey);
+    const head = token.slice(0, token.lastIndexOf('.') + 1);
+    for (const signature of ['', 'AAAA', 'A'.repeat(86), 'A'.repeat(200)]) {
+      expect(await get(`${head}${signature}`)).toEqual(REFUSED);
+    }
+  });
+
   it('refuses a token whose kid names another key, or no configured key', async () => {
     expect(await get(craftJws({ alg: 'ES256', kid: 'k2' }, claims(), ec1.privateKey))).toEqual(REFUSED);
     expect(await get(craftJws({ alg: 'ES256', kid: 'k3' }, claims(), ec1.privateKey))).toEqual(REFUSED);
