@@ -70,7 +70,10 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     this.allowFutureIat = options.allowFutureIat === true;
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
 
-    const remote = options.jwksUri !== undefined || options.openIdConnectUrl !== undefined || options.key === undefined;
+    if (options.key === undefined && options.jwksUri === undefined && options.openIdConnectUrl === undefined && options.issuer === undefined) {
+      throw new Error(`${OWNER}: give "key" (a secret or public key), or "issuer" (OpenID Connect discovery), or "jwksUri".`);
+    }
+    const remote = options.key === undefined;
     if (options.key !== undefined && (options.jwksUri !== undefined || options.openIdConnectUrl !== undefined)) {
       throw new Error(`${OWNER}: give either "key" or a remote key set ("jwksUri", "openIdConnectUrl" or "issuer"), not both.`);
     }

@@ -119,6 +119,7 @@ describe('JwtValidator options', () => {
     ['an RSA key with ES256', { key: pem, algorithms: ['ES256'] }, /fits none of the algorithms/],
     ['an identity provider without audience', { issuer: 'https://idp.example', algorithms: ['RS256'] }, /"audience" is required/],
     ['an identity provider with HS256', { issuer: 'https://idp.example', audience: 'api', algorithms: ['HS256'] }, /need a local "key"/],
+    ['neither a key nor an identity provider', { algorithms: ['RS256'] }, /give "key".*"issuer".*"jwksUri"/],
     ['a key and a JWKS', { key: pem, jwksUri: 'https://idp.example/jwks', algorithms: ['RS256'] }, /not both/],
   ])('refuses %s at construction', (_, options, message) => {
     expect(() => new JwtValidator(options)).toThrow(message);
