@@ -405,6 +405,8 @@ function evaluateGoals(records: Map<string, ScenarioRecord>, summaries: Summary[
   goals.push(
     goal('(4) vs passport anchor, string secret (6), Express', cpuBetween('express/jwt', 'express/passport-string'), '× anchor', '>=', 4, expressSpread),
     goal('(4) vs passport anchor, key object (7), Express', cpuBetween('express/jwt', 'express/passport-key'), '× anchor', '>=', 1.5, expressSpread),
+    goal('JWKS RS256, cache hit (10) vs unguarded (1), Express', cpuBetween('express/jwks-hit', 'express/unguarded'), '× unguarded', '>=', 0.9, expressSpread),
+    goal('(10) vs passport-jwt + jwks-rsa anchor (11), Express', cpuBetween('express/jwks-hit', 'express/passport-jwks'), '× anchor', '>=', 2, expressSpread),
   );
   for (const platform of ['express', 'fastify']) {
     const flood = byId.get(`${platform}/sample-login`)?.login?.p99Ratio ?? null;

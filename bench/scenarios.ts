@@ -1,3 +1,4 @@
+import { signRs256AccessToken } from './apps/jwks-fixtures';
 import { API_KEY, basicAuthorization, ITEMS_PATH, itemsOf, PASSWORD, signAccessToken, signSampleToken, USERNAME } from './fixtures';
 
 export type Platform = 'express' | 'fastify';
@@ -32,6 +33,7 @@ const get = (headers: Record<string, string> = {}): BenchRequest => ({ method: '
 const withApiKey = () => get({ 'x-api-key': API_KEY });
 const withBasic = () => get({ authorization: basicAuthorization() });
 const withBearer = () => get({ authorization: `Bearer ${signAccessToken()}` });
+const withRs256 = () => get({ authorization: `Bearer ${signRs256AccessToken()}` });
 
 /**
  * Every app in bench/apps, by name, in the order of a round. To add a scenario: a module in bench/apps,
@@ -59,6 +61,10 @@ export const APPS = {
     guarded: true,
     kind: 'login',
   },
+  // RS256 tokens verified through an identity provider's JWKS (bench/apps/jwks.ts).
+  'jwks-miss': { number: '9', title: 'RS256 JWT from a JWKS, JwtValidator, cache miss', request: withRs256, guarded: true },
+  'jwks-hit': { number: '10', title: 'RS256 JWT from a JWKS, JwtValidator, cache hit', request: withRs256, guarded: true },
+  'passport-jwks': { number: '11', title: 'anchor: passport-jwt + jwks-rsa, RS256', request: withRs256, guarded: true, expressOnly: true },
 } satisfies Record<string, AppSpec>;
 
 export type AppName = keyof typeof APPS;

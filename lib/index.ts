@@ -19,3 +19,5 @@ export * from './security.openapi.js';
 export * from './forms/index.js';
 export * from './passport/index.js';
 export * from './verified-token-cache.js';
+export * from './jwt/index.js';
+export { recordGrantedScopes, recordedGrantedScopes } from './granted-scopes.js';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Scope, type OnApplicationBootstrap, type OnModuleInit, type Type } from '@nestjs/common';
 import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { recordedGrantedScopes } from './granted-scopes.js';
 import { checkResponseHeaders, isScopeToken, quoteString } from './header-values.js';
 import { headersOf } from './security.exception.js';
 import { SecurityScheme } from './schemes/security-scheme.js';
@@ -323,9 +324,11 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   }
 }
 
-/** Default `getScopes`: `principal.scopes` (array) or `principal.scope` (space-separated string). */
+/** Default `getScopes`: scopes a validator recorded (`recordGrantedScopes`), `principal.scopes` (array) or `principal.scope` (space-separated). */
 export function readGrantedScopes(principal: unknown): readonly string[] | undefined {
   if (principal === null || typeof principal !== 'object') return undefined;
+  const recorded = recordedGrantedScopes(principal);
+  if (recorded) return recorded;
   const { scopes, scope } = principal as { scopes?: unknown; scope?: unknown };
   if (Array.isArray(scopes)) return scopes;
   if (typeof scope === 'string') return scope.split(' ');

@@ -13,6 +13,8 @@ import { basicScheme } from './basic/basic.scheme.js';
 import { BasicValidator } from './basic/basic.validator.js';
 import { RetryAfterFilter } from './common/retry-after.filter.js';
 import { GreetingModule } from './greeting/greeting.module.js';
+import { IdpModule } from './idp/idp.module.js';
+import { idpSchemes } from './idp/idp.schemes.js';
 import { ItemsModule } from './items/items.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { openIdConnectScheme } from './oidc/open-id-connect.scheme.js';
@@ -35,6 +37,7 @@ import { UsersModule } from './users/users.module.js';
         { scheme: apiKeyScheme, validator: ApiKeyValidator },
         { scheme: passportBearerScheme, validator: BearerPassportValidator },
         { scheme: openIdConnectScheme, validator: OpenIdConnectValidator },
+        ...idpSchemes(), // an external identity provider, when IDP_ISSUER is set (sample/idp)
       ],
     }),
     UsersModule,
@@ -46,6 +49,7 @@ import { UsersModule } from './users/users.module.js';
     GreetingModule,
     PassportExampleModule,
     OidcModule,
+    IdpModule,
   ],
   controllers: [AppController],
   // 429 and 503 with Retry-After (login throttling and the argon2 line).

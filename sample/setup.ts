@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { applySecurityToDocument, enableMultipartForms } from 'nestjs-security-schemes';
 import { AppModule } from './app.module.js';
 import { applyServerTimeouts, serverTimeoutsFrom } from './server-timeouts.js';
+import { idpSwaggerOptions } from './idp/idp.schemes.js';
 
 export type Platform = 'express' | 'fastify';
 
@@ -32,7 +33,7 @@ export function configureApp(app: INestApplication, env: NodeJS.ProcessEnv = pro
     .build();
   const document = SwaggerModule.createDocument(app, config);
   applySecurityToDocument(app, document);
-  SwaggerModule.setup(DOCS_PATH, app, document, { swaggerOptions: { persistAuthorization: false } });
+  SwaggerModule.setup(DOCS_PATH, app, document, { swaggerOptions: { persistAuthorization: false, ...idpSwaggerOptions() } });
   return document;
 }
 

@@ -1,0 +1,271 @@
+import { Logger, type ExecutionContext } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
+import { recordGrantedScopes } from '../granted-scopes.js';
+import { HTTPAuthorizationCredentials } from '../models.js';
+import { SecurityHttpException } from '../security.exception.js';
+import type { SecurityValidator } from '../security-options.interface.js';
+import type { SecurityScopes } from '../security-scopes.js';
+import { VerifiedTokenCache } from '../verified-token-cache.js';
+import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
+import { decodeJws, InvalidTokenError, type DecodedJws } from './jws.js';
+import { KeySetUnavailableError, RemoteKeySet } from './jwks.js';
+import { buildStaticKeys, type VerificationKey } from './keys.js';
+import type { GrantedScopesReader, JwtClaims, JwtValidatorOptions } from './jwt-validator-options.interface.js';
+
+/** The `WWW-Authenticate` challenge of a refused token (RFC 6750 §3.1). */
+export const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
+
+const OWNER = 'JwtValidator';
+
+/**
+ * Verifies JWT bearer tokens: a signature by a configured key or by a key of the identity provider's
+ * JWKS (found through OpenID Connect discovery), pinned algorithms, `exp`/`nbf`/`iat`, `iss`, `aud` and
+ * optionally `typ`. The principal is the claims, or what `toPrincipal` makes of them; the granted scopes
+ * are read from `scope` or `scp`. Register an instance as a bearer scheme's validator:
+ *
+ * ```ts
+ * SecuritySchemesModule.forRoot({
+ *   schemes: [{ scheme: bearer, validator: new JwtValidator({ issuer, audience: 'api', algorithms: ['RS256'] }) }],
+ * })
+ * ```
+ * A refused token is a 401 with `WWW-Authenticate: Bearer error="invalid_token"`. A token that needs a
+ * key the validator could not fetch (provider unreachable) is a 503 with `Retry-After`.
+ */
+export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<string | HTTPAuthorizationCredentials, TPrincipal | JwtClaims> {
+  /** The remote key set, when keys come from a JWKS. */
+  readonly keySet: RemoteKeySet | undefined;
+  private readonly logger = new Logger(OWNER);
+  private readonly specs: Map<string, AlgorithmSpec>;
+  private readonly staticKeys: readonly VerificationKey[] | undefined;
+  private readonly staticKeysHaveKids: boolean;
+  private readonly issuers: readonly string[] | undefined;
+  private readonly audiences: readonly string[] | undefined;
+  private readonly toleranceSeconds: number;
+  private readonly typ: string | undefined;
+  private readonly readScopes: GrantedScopesReader;
+  private readonly toPrincipal: JwtValidatorOptions<TPrincipal>['toPrincipal'];
+  private readonly allowMissingExp: boolean;
+  private readonly allowFutureIat: boolean;
+  private readonly cache: VerifiedTokenCache<JwtClaims> | undefined;
+
+  constructor(options: JwtValidatorOptions<TPrincipal>) {
+    if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
+    this.specs = algorithmSpecs(OWNER, options.algorithms);
+    this.issuers = stringList('issuer', options.issuer);
+    this.audiences = stringList('audience', options.audience);
+    this.toleranceSeconds = options.clockTolerance ?? 5;
+    if (!(this.toleranceSeconds >= 0) || !Number.isFinite(this.toleranceSeconds)) {
+      throw new Error(`${OWNER}: clockTolerance must be a number of seconds >= 0.`);
+    }
+    if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) {
+      throw new Error(`${OWNER}: typ must be a non-empty string such as 'at+jwt'.`);
+    }
+    this.typ = options.typ === undefined ? undefined : normalizeTyp(options.typ);
+    this.readScopes = scopesReader(options.scopes);
+    if (options.toPrincipal !== undefined && typeof options.toPrincipal !== 'function') {
+      throw new Error(`${OWNER}: toPrincipal must be a function (claims, context) => user.`);
+    }
+    this.toPrincipal = options.toPrincipal;
+    this.allowMissingExp = options.allowMissingExp === true;
+    this.allowFutureIat = options.allowFutureIat === true;
+    this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
+
+    if (options.key === undefined && options.jwksUri === undefined && options.openIdConnectUrl === undefined && options.issuer === undefined) {
+      throw new Error(`${OWNER}: give "key" (a secret or public key), or "issuer" (OpenID Connect discovery), or "jwksUri".`);
+    }
+    const remote = options.key === undefined;
+    if (options.key !== undefined && (options.jwksUri !== undefined || options.openIdConnectUrl !== undefined)) {
+      throw new Error(`${OWNER}: give either "key" or a remote key set ("jwksUri", "openIdConnectUrl" or "issuer"), not both.`);
+    }
+    if (!remote) {
+      this.staticKeys = buildStaticKeys(OWNER, options.key!, this.specs);
+      this.staticKeysHaveKids = this.staticKeys.some((key) => key.kid !== undefined);
+      return;
+    }
+    this.staticKeysHaveKids = false;
+    if ([...this.specs.values()].some((spec) => spec.symmetric)) {
+      throw new Error(`${OWNER}: HMAC algorithms (HS*) need a local "key"; a JWKS only provides public keys.`);
+    }
+    if (!this.issuers) throw new Error(`${OWNER}: "issuer" is required when keys come from an identity provider.`);
+    if (!this.audiences) {
+      throw new Error(`${OWNER}: "audience" is required when keys come from an identity provider: it signs tokens for other APIs too.`);
+    }
+    const jwksUri = options.jwksUri === undefined ? undefined : url('jwksUri', options.jwksUri);
+    const discoveryUrl =
+      options.openIdConnectUrl === undefined
+        ? `${this.issuers[0].replace(/\/+$/, '')}/.well-known/openid-configuration`
+        : url('openIdConnectUrl', options.openIdConnectUrl);
+    this.keySet = new RemoteKeySet(
+      jwksUri !== undefined ? { jwksUri } : { discoveryUrl, issuer: this.issuers[0] },
+      this.specs,
+      options.jwks,
+      () => this.cache?.clear(),
+    );
+  }
+
+  validate(credentials: unknown, _scopes: SecurityScopes, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
+    const token = bearerToken(credentials);
+    const cached = this.cache?.get(token);
+    if (cached !== undefined) return this.principalOf(cached, context);
+    let verified: JwtClaims | Promise<JwtClaims>;
+    try {
+      verified = this.verify(token);
+    } catch (error) {
+      throw this.refusal(error);
+    }
+    if (!(verified instanceof Promise)) return this.principalOf(this.remember(token, verified), context);
+    return verified.then(
+      (claims) => this.principalOf(this.remember(token, claims), context),
+      (error: unknown) => {
+        throw this.refusal(error);
+      },
+    );
+  }
+
+  /** Verifies a token and returns its claims; throws `InvalidTokenError` or `KeySetUnavailableError`. */
+  verify(token: string): JwtClaims | Promise<JwtClaims> {
+    const jws = decodeJws(token);
+    const spec = typeof jws.header.alg === 'string' ? this.specs.get(jws.header.alg) : undefined;
+    if (!spec) throw new InvalidTokenError('alg is not allowed');
+    if (this.typ !== undefined && (typeof jws.header.typ !== 'string' || normalizeTyp(jws.header.typ) !== this.typ)) {
+      throw new InvalidTokenError('typ is not the required one');
+    }
+    const kid = jws.header.kid;
+    if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('kid is not a string');
+    if (this.staticKeys) return this.check(jws, spec, this.staticKeysFor(kid));
+    const keys = this.keySet!.cached(kid ?? '');
+    if (keys) return this.check(jws, spec, keys);
+    return this.keySet!.resolve(kid ?? '').then((resolved) => this.check(jws, spec, resolved));
+  }
+
+  private staticKeysFor(kid: string | undefined): KeyObject[] {
+    const keys = this.staticKeys!;
+    if (kid === undefined || !this.staticKeysHaveKids) return keys.map((entry) => entry.key);
+    return keys.filter((entry) => entry.kid === kid).map((entry) => entry.key);
+  }
+
+  private check(jws: DecodedJws, spec: AlgorithmSpec, keys: readonly KeyObject[]): JwtClaims {
+    let verified = false;
+    for (const key of keys) {
+      if (spec.accepts(key) && verifies(spec, jws, key)) {
+        verified = true;
+        break;
+      }
+    }
+    if (!verified) throw new InvalidTokenError('invalid signature');
+    return this.checkClaims(jws.payload as JwtClaims);
+  }
+
+  private checkClaims(claims: JwtClaims): JwtClaims {
+    const now = Date.now() / 1000;
+    const tolerance = this.toleranceSeconds;
+    const { exp, nbf, iat, iss, aud } = claims;
+    if (exp === undefined ? !this.allowMissingExp : !isFiniteNumber(exp)) throw new InvalidTokenError('exp is missing or not a number');
+    if (exp !== undefined && now - tolerance >= exp) throw new InvalidTokenError('expired');
+    if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now + tolerance)) throw new InvalidTokenError('not yet valid');
+    if (iat !== undefined && (!isFiniteNumber(iat) || (iat > now + tolerance && !this.allowFutureIat))) {
+      throw new InvalidTokenError('issued in the future');
+    }
+    if (this.issuers && (typeof iss !== 'string' || !this.issuers.includes(iss))) throw new InvalidTokenError('unexpected issuer');
+    if (this.audiences) {
+      const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+      if (!audiences.some((value) => this.audiences!.includes(value))) throw new InvalidTokenError('unexpected audience');
+    }
+    return claims;
+  }
+
+  private remember(token: string, claims: JwtClaims): JwtClaims {
+    Object.freeze(claims);
+    const scopes = this.readScopes(claims);
+    recordGrantedScopes(claims, Array.isArray(scopes) ? scopes : []);
+    this.cache?.set(token, claims, typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY);
+    return claims;
+  }
+
+  private principalOf(claims: JwtClaims, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
+    if (!this.toPrincipal) return claims;
+    const scopes = this.readScopes(claims) ?? [];
+    const principal = this.toPrincipal(claims, context);
+    if (!(principal instanceof Promise)) {
+      recordGrantedScopes(principal, scopes);
+      return principal as TPrincipal;
+    }
+    return principal.then((value) => {
+      recordGrantedScopes(value, scopes);
+      return value as TPrincipal;
+    });
+  }
+
+  /** A refused token: the scheme's 401 with `invalid_token`, or 503 when the keys are out of reach. The token is never echoed. */
+  private refusal(error: unknown): unknown {
+    if (error instanceof KeySetUnavailableError) {
+      return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) });
+    }
+    if (!(error instanceof InvalidTokenError)) return error;
+    this.logger.debug(`Refused a token: ${error.message}.`);
+    return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE });
+  }
+}
+
+/**
+ * The token in what a scheme extracted: a bare token (OAuth2PasswordBearer...), `{ credentials }` (HTTPBearer),
+ * or the raw `Bearer <token>` header (OpenIdConnect, OAuth2).
+ */
+function bearerToken(credentials: unknown): string {
+  if (credentials instanceof HTTPAuthorizationCredentials) credentials = credentials.credentials;
+  if (typeof credentials !== 'string' || credentials === '') {
+    throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE });
+  }
+  const space = credentials.indexOf(' ');
+  if (space >= 0 && credentials.slice(0, space).toLowerCase() === 'bearer') return credentials.slice(space + 1).trim();
+  return credentials;
+}
+
+function scopesReader(option: JwtValidatorOptions['scopes']): GrantedScopesReader {
+  if (typeof option === 'function') return option;
+  if (option === 'scope') return (claims) => splitScopes(claims.scope);
+  if (option === 'scp') return (claims) => splitScopes(claims.scp);
+  if (option === undefined) return (claims) => splitScopes(claims.scope) ?? splitScopes(claims.scp);
+  throw new Error(`${OWNER}: scopes must be 'scope', 'scp' or a function (claims) => string[].`);
+}
+
+function splitScopes(value: unknown): readonly string[] | undefined {
+  if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '');
+  if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string');
+  return undefined;
+}
+
+function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+function stringList(name: string, value: string | readonly string[] | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) {
+    throw new Error(`${OWNER}: ${name} must be a non-empty string or a list of them.`);
+  }
+  return list;
+}
+
+function url(name: string, value: string): string {
+  try {
+    return new URL(value).href;
+  } catch {
+    throw new Error(`${OWNER}: ${name} must be an absolute URL.`);
+  }
+}
+
+/** A signature check that answers false, never throws (OpenSSL refuses some malformed signatures). */
+function verifies(spec: AlgorithmSpec, jws: DecodedJws, key: KeyObject): boolean {
+  try {
+    return spec.verify(jws.signingInput, jws.signature, key);
+  } catch {
+    return false;
+  }
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}

@@ -1,0 +1,91 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { JsonWebKey } from 'node:crypto';
+import { join } from 'node:path';
+
+/** The resource (and `aud`) the provider issues access tokens for, and another API's. */
+export const API_AUDIENCE = 'https://api.test';
+export const OTHER_AUDIENCE = 'https://other-api.test';
+
+/** A running oidc-provider in a child process (see provider-process.mjs), and what the tests do with it. */
+export class TestProvider {
+  private nextId = 0;
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly issuer: string,
+  ) {}
+
+  /** Starts a provider on a random local port; `redirectUris` are those of the `swagger` client. */
+  static async start(redirectUris: string[] = []): Promise<TestProvider> {
+    const child = fork(join(__dirname, 'provider-process.mjs'), redirectUris, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const issuer = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the OpenID provider exited with ${code}`)));
+      child.on('message', (message: { ready?: string }) => message.ready && resolve(message.ready));
+    });
+    return new TestProvider(child, issuer);
+  }
+
+  /** A client-credentials access token (a JWT) from the token endpoint. */
+  async clientCredentialsToken(clientId = 'machine', scope = 'read write', resource = API_AUDIENCE): Promise<string> {
+    const response = await fetch(`${this.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientId}-secret`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope, resource }).toString(),
+    });
+    const body = (await response.json()) as { access_token?: string };
+    if (!response.ok || typeof body.access_token !== 'string') throw new Error(`token endpoint: ${response.status} ${JSON.stringify(body)}`);
+    return body.access_token;
+  }
+
+  /** The provider's published JWKS. */
+  async jwks(): Promise<{ keys: (JsonWebKey & { kid: string })[] }> {
+    return (await fetch(`${this.issuer}/jwks`)).json() as Promise<{ keys: (JsonWebKey & { kid: string })[] }>;
+  }
+
+  /** Publishes the named keys (created on first use) and signs with the first; returns their kids. */
+  setKeys(names: string[]): Promise<string[]> {
+    return this.send('keys', { kids: names }) as Promise<string[]>;
+  }
+
+  /** Sets the redirect URIs of the `swagger` client (authorization code + PKCE). */
+  async setRedirectUris(uris: string[]): Promise<void> {
+    await this.send('redirectUris', { uris });
+  }
+
+  /** How many times the JWKS was requested. */
+  jwksRequests(): Promise<number> {
+    return this.send('jwksRequests') as Promise<number>;
+  }
+
+  /** Stops listening: every connection is refused until `up()`. */
+  async down(): Promise<void> {
+    await this.send('down');
+  }
+
+  async up(): Promise<void> {
+    await this.send('up');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill();
+    await exited;
+  }
+
+  private send(cmd: string, extra: object = {}): Promise<unknown> {
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      const listener = (message: { id?: number; value?: unknown }) => {
+        if (message.id !== id) return;
+        this.child.off('message', listener);
+        resolve(message.value);
+      };
+      this.child.on('message', listener);
+      this.child.send({ id, cmd, ...extra });
+    });
+  }
+}
