@@ -202,7 +202,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
         if (kind === 'ws' && !hasSecurityGuard(type, handler)) {
           throw new Error(
             `${type.name}.${methodName}: Nest does not run global guards on WebSocket gateways, so nothing would ` +
-              `enforce its security requirement. Add @UseGuards(SecurityGuard) to ${type.name}.`,
+              `enforce its security requirement. Add @UseGuards(SecurityGuard) to ${type.name} (or @SkipSecurity() to leave it unprotected).`,
           );
         }
         if (field) this.securedFieldResolvers.push(`${type.name}.${methodName}`);

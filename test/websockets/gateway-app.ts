@@ -66,6 +66,17 @@ export class SecureGateway implements OnGatewayConnection {
   }
 }
 
+/** A gateway-level scope: a valid token without it is refused at connect time with 4403. */
+@Security(httpBearer, ['chat'])
+@UseGuards(SecurityGuard)
+@WebSocketGateway({ path: '/scoped' })
+export class ScopedGateway {
+  @SubscribeMessage('whoami')
+  whoami(@CurrentUser() user: TokenPrincipal, @CurrentScopes() scopes: SecurityScopes) {
+    return { event: 'whoami', data: show(user, scopes) };
+  }
+}
+
 /** No gateway-level requirement: anyone connects, each handler checks its own. */
 @UseGuards(SecurityGuard)
 @WebSocketGateway({ path: '/open' })
@@ -121,4 +132,4 @@ export function gatewayModules() {
   ];
 }
 
-export const GATEWAY_PROVIDERS = [TokenValidator, KeyValidator, SecureGateway, OpenGateway];
+export const GATEWAY_PROVIDERS = [TokenValidator, KeyValidator, SecureGateway, ScopedGateway, OpenGateway];

@@ -57,6 +57,14 @@ describe.each(PLATFORMS)('WebSocket gateways on platform-ws (%s)', (platform) =>
     });
   });
 
+  it('closes a client whose token lacks a gateway-level scope with 4403', async () => {
+    expect(await connect('/scoped', bearer('frank', ['other'])).closed).toEqual({ code: 4403, reason: 'Not enough permissions' });
+    expect(await connect('/scoped', bearer('frank', ['chat'])).request('whoami')).toEqual({
+      event: 'whoami',
+      data: { sub: 'frank', required: ['chat'] },
+    });
+  });
+
   describe('handler-level requirement (checked per message)', () => {
     it('answers a missing scope with a 403 exception event and keeps the connection open', async () => {
       const client = connect('/secure', bearer('bob', ['chat:read']));
