@@ -406,6 +406,9 @@ function evaluateGoals(records: Map<string, ScenarioRecord>, summaries: Summary[
     goal('(4) vs passport anchor, string secret (6), Express', cpuBetween('express/jwt', 'express/passport-string'), '× anchor', '>=', 4, expressSpread),
     goal('(4) vs passport anchor, key object (7), Express', cpuBetween('express/jwt', 'express/passport-key'), '× anchor', '>=', 1.5, expressSpread),
   );
+  goals.push(
+    goal('GraphQL query, JWT + scopes (10) vs the same query unguarded (9), Fastify', cpuBetween('fastify/graphql-jwt', 'fastify/graphql'), '× unguarded query', '>=', 0.9, aaSpread(records, 'fastify')?.cpu),
+  );
   for (const platform of ['express', 'fastify']) {
     const flood = byId.get(`${platform}/sample-login`)?.login?.p99Ratio ?? null;
     // p99 has no A/A pair; the goal's margin (2×) is far above the noise of a p99 at a steady rate.

@@ -10,6 +10,7 @@ import { createSampleApp } from '../sample/setup';
 import { PasswordHasher } from '../sample/users/password-hasher';
 import { ApiKeyModule } from './apps/api-key';
 import { BasicModule } from './apps/basic';
+import { GraphQLJwtModule, GraphQLUnguardedModule } from './apps/graphql';
 import { JwtScopesModule } from './apps/jwt-scopes';
 import { Or3Module } from './apps/or3';
 import { PassportKeyObjectModule, PassportStringSecretModule } from './apps/passport';
@@ -40,6 +41,8 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   'passport-string': PassportStringSecretModule,
   'passport-key': PassportKeyObjectModule,
   'sample-login': (platform) => createSampleApp(platform, { logger: false }),
+  graphql: GraphQLUnguardedModule,
+  'graphql-jwt': GraphQLJwtModule,
 };
 
 /** Nest marks its modules with metadata; a factory is a plain function. */
