@@ -19,3 +19,5 @@ export * from './security.openapi.js';
 export * from './forms/index.js';
 export * from './passport/index.js';
 export * from './verified-token-cache.js';
+export { GraphQLSecurityError } from './transports/graphql.js';
+export { WS_CLOSE_FORBIDDEN, WS_CLOSE_UNAUTHORIZED } from './transports/websocket.js';

@@ -79,7 +79,10 @@ export class SecurityGuard implements CanActivate {
     return transportRequest(context) as Request;
   }
 
-  /** Sends the error's headers (the `WWW-Authenticate` challenge) and rethrows it. */
+  /**
+   * Sends the error's headers (the `WWW-Authenticate` challenge) and rethrows it. GraphQL and WebSocket
+   * failures are reported the way their transport expects (lib/transports/transport.ts).
+   */
   protected fail(error: unknown, context: ExecutionContext): never {
     if (context.getType() !== 'http') throw transportFailure(error, context);
     const headers = headersOf(error);
