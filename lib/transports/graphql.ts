@@ -10,16 +10,25 @@ import { connectionParamsRequest } from './connection-params.js';
 /** One request object per resolver call (`info` is unique to it), so each field is checked on its own. */
 const byResolverCall = new WeakMap<object, SecurityRequest>();
 
-/** The request a resolver call reads credentials from: its own object over the operation's request. */
+/** The request a resolver call reads credentials from: its own object, reading the operation's request. */
 export function graphqlRequest(context: ExecutionContext): SecurityRequest {
   const args = context.getArgs();
   const key = objectOr(args[3], args[2]);
   let request = key && byResolverCall.get(key);
   if (!request) {
-    request = Object.create(operationRequest(args[2])) as SecurityRequest;
+    request = callRequest(operationRequest(args[2]));
     if (key) byResolverCall.set(key, request);
   }
   return request;
+}
+
+/**
+ * A request of its own for one resolver call, reading the operation's headers and query (and `user`, for
+ * `@CurrentUser()` when no security guard ran). A plain object of one shape: cheaper to read and write
+ * than an object over a framework request's prototype chain.
+ */
+function callRequest(operation: SecurityRequest & { user?: unknown }): SecurityRequest {
+  return { headers: operation.headers, query: operation.query, user: operation.user } as SecurityRequest;
 }
 
 /** True when the resolver runs inside a graphql-ws subscription rather than an HTTP request. */

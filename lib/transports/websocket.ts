@@ -41,7 +41,8 @@ export function rememberHandshake(client: object, request: unknown): void {
 /** A fresh request over the client's handshake for each check (never shared between messages). */
 export function websocketRequest(context: ExecutionContext): SecurityRequest {
   const [client, data, marker] = context.getArgs();
-  const request = Object.create(handshakes.get(client) ?? NO_HANDSHAKE) as SecurityRequest;
+  const { headers, query } = handshakes.get(client) ?? NO_HANDSHAKE;
+  const request: SecurityRequest = { headers, query };
   if (marker !== CONNECTION) byMessage.set(messageKey(client, data), request);
   return request;
 }
