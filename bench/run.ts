@@ -408,6 +408,9 @@ function evaluateGoals(records: Map<string, ScenarioRecord>, summaries: Summary[
     goal('JWKS RS256, cache hit (10) vs unguarded (1), Express', cpuBetween('express/jwks-hit', 'express/unguarded'), '× unguarded', '>=', 0.9, expressSpread),
     goal('(10) vs passport-jwt + jwks-rsa anchor (11), Express', cpuBetween('express/jwks-hit', 'express/passport-jwks'), '× anchor', '>=', 2, expressSpread),
   );
+  goals.push(
+    goal('GraphQL query, JWT + scopes (13) vs the same query unguarded (12), Fastify', cpuBetween('fastify/graphql-jwt', 'fastify/graphql'), '× unguarded query', '>=', 0.9, aaSpread(records, 'fastify')?.cpu),
+  );
   for (const platform of ['express', 'fastify']) {
     const flood = byId.get(`${platform}/sample-login`)?.login?.p99Ratio ?? null;
     // p99 has no A/A pair; the goal's margin (2×) is far above the noise of a p99 at a steady rate.

@@ -25,6 +25,8 @@ export interface AppSpec {
   kind?: 'load' | 'login';
   /** Served on Express only. */
   expressOnly?: boolean;
+  /** Served on Fastify only. */
+  fastifyOnly?: boolean;
   /** The app is the hand-written peer of this app (same validator, no library): the report gives the library's ratio to it. */
   peerOf?: string;
 }
@@ -34,6 +36,14 @@ const withApiKey = () => get({ 'x-api-key': API_KEY });
 const withBasic = () => get({ authorization: basicAuthorization() });
 const withBearer = () => get({ authorization: `Bearer ${signAccessToken()}` });
 const withRs256 = () => get({ authorization: `Bearer ${signRs256AccessToken()}` });
+const graphqlQuery = (headers: Record<string, string> = {}): BenchRequest => ({
+  method: 'POST',
+  path: '/graphql',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify({ query: '{ items { item_id owner } }' }),
+});
+/** Apollo's answer: the items under `data`, with a final newline. */
+const GRAPHQL_BODY = JSON.stringify({ data: { items: itemsOf(USERNAME) } }) + '\n';
 
 /**
  * Every app in bench/apps, by name, in the order of a round. To add a scenario: a module in bench/apps,
@@ -65,6 +75,18 @@ export const APPS = {
   'jwks-miss': { number: '9', title: 'RS256 JWT from a JWKS, JwtValidator, cache miss', request: withRs256, guarded: true },
   'jwks-hit': { number: '10', title: 'RS256 JWT from a JWKS, JwtValidator, cache hit', request: withRs256, guarded: true },
   'passport-jwks': { number: '11', title: 'anchor: passport-jwt + jwks-rsa, RS256', request: withRs256, guarded: true, expressOnly: true },
+  // GraphQL (bench/apps/graphql.ts): the same query unguarded (12) and guarded like scenario 4 (13). Fastify only: the
+  // Apollo driver serves Express through @as-integrations/express5, which is not installed. A refused GraphQL query
+  // is a 200 with an error, not a 401, so `guarded` stays false; 13's body needs the principal the guard sets.
+  graphql: { number: '12', title: 'GraphQL query, unguarded (baseline of 13)', request: () => graphqlQuery(), expectedBody: GRAPHQL_BODY, guarded: false, fastifyOnly: true },
+  'graphql-jwt': {
+    number: '13',
+    title: 'the same query, bearer JWT + merged scopes',
+    request: () => graphqlQuery({ authorization: `Bearer ${signAccessToken()}` }),
+    expectedBody: GRAPHQL_BODY,
+    guarded: false,
+    fastifyOnly: true,
+  },
 } satisfies Record<string, AppSpec>;
 
 export type AppName = keyof typeof APPS;
@@ -86,7 +108,7 @@ export interface Scenario {
 /** Every scenario, in the order of a round: Express first, then Fastify. */
 export const SCENARIOS: Scenario[] = (['express', 'fastify'] as Platform[]).flatMap((platform) =>
   (Object.keys(APPS) as AppName[])
-    .filter((app) => platform === 'express' || !specOf(app).expressOnly)
+    .filter((app) => (platform === 'express' || !specOf(app).expressOnly) && (platform === 'fastify' || !specOf(app).fastifyOnly))
     .map((app) => ({ id: `${platform}/${app}`, number: specOf(app).number, title: specOf(app).title, platform, app, kind: specOf(app).kind ?? 'load' })),
 );
 

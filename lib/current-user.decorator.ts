@@ -2,11 +2,13 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { getSecurityContext, type AuthenticatedScheme } from './security.guard.js';
 import type { SchemeRef } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
+import { checkedRequest } from './transports/transport.js';
 
 const NO_SCOPES = new SecurityScopes();
 
 function authenticated(context: ExecutionContext, scheme?: SchemeRef): AuthenticatedScheme | undefined {
-  const passed = getSecurityContext(context.switchToHttp().getRequest());
+  const request = checkedRequest(context);
+  const passed = request && getSecurityContext(request);
   if (!passed) return undefined;
   if (scheme === undefined) return passed[0];
   const name = typeof scheme === 'string' ? scheme : scheme.schemeName;
@@ -19,9 +21,9 @@ function authenticated(context: ExecutionContext, scheme?: SchemeRef): Authentic
  * guard ran (a route without requirement, or a test that replaced the guard), it reads `request.user`.
  */
 export const CurrentUser = createParamDecorator((property: string | undefined, context: ExecutionContext) => {
-  const request = context.switchToHttp().getRequest();
-  const passed = getSecurityContext(request);
-  const principal = (passed ? passed[0].principal : request.user) ?? null;
+  const request = checkedRequest(context) as { user?: unknown } | undefined;
+  const passed = request && getSecurityContext(request);
+  const principal = (passed ? passed[0].principal : request?.user) ?? null;
   return property && principal !== null && typeof principal === 'object'
     ? (principal as Record<string, unknown>)[property]
     : principal;

@@ -19,6 +19,7 @@ import {
   type SchemeBinding,
 } from './security.registry.js';
 import type { SecurityScopes } from './security-scopes.js';
+import { isProtectedTransport, transportFailure, transportRequest } from './transports/transport.js';
 
 /** One scheme that passed on this request. */
 export interface AuthenticatedScheme {
@@ -56,8 +57,9 @@ export class SecurityGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const route = this.registry.requirementFor(context.getClass(), context.getHandler());
     if (route.alternatives.length === 0) return true;
-    if (context.getType() !== 'http') {
-      throw new Error(`${route.controller.name}.${route.methodName}: security schemes only protect HTTP routes.`);
+    const type = context.getType();
+    if (type !== 'http' && !isProtectedTransport(type)) {
+      throw new Error(`${route.controller.name}.${route.methodName}: security schemes do not protect "${type}" handlers.`);
     }
     const request = this.getRequest(context);
     if (request[SECURITY_CONTEXT] !== undefined) return true; // another security guard already ran
@@ -71,13 +73,18 @@ export class SecurityGuard implements CanActivate {
     }
   }
 
-  /** The request whose credentials are read. Override for other transports. */
+  /** The request whose credentials are read: the HTTP request, or what a GraphQL or WebSocket context carries. */
   protected getRequest(context: ExecutionContext): Request {
-    return context.switchToHttp().getRequest<Request>();
+    if (context.getType() === 'http') return context.switchToHttp().getRequest<Request>();
+    return transportRequest(context) as Request;
   }
 
-  /** Sends the error's headers (the `WWW-Authenticate` challenge) and rethrows it. */
+  /**
+   * Sends the error's headers (the `WWW-Authenticate` challenge) and rethrows it. GraphQL and WebSocket
+   * failures are reported the way their transport expects (lib/transports/transport.ts).
+   */
   protected fail(error: unknown, context: ExecutionContext): never {
+    if (context.getType() !== 'http') throw transportFailure(error, context);
     const headers = headersOf(error);
     if (headers) {
       const response = context.switchToHttp().getResponse();

@@ -1,8 +1,19 @@
-import { Inject, Injectable, Logger, Scope, type OnApplicationBootstrap, type OnModuleInit, type Type } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Scope,
+  type CanActivate,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
 import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { recordedGrantedScopes } from './granted-scopes.js';
 import { checkResponseHeaders, isScopeToken, quoteString } from './header-values.js';
 import { headersOf } from './security.exception.js';
+import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transports/handlers.js';
+import { connectionContext, connectionHandlerOf, installConnectionHook, setConnectionCheck } from './transports/websocket.js';
 import { SecurityScheme } from './schemes/security-scheme.js';
 import {
   NEST_GUARDS_METADATA,
@@ -111,11 +122,13 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     this.userProperty = options.userProperty ?? 'user';
     // Compiled now, not at init: apps call SwaggerModule.createDocument before init()/listen().
     this.compileAll();
+    this.discoverTransportHandlers();
   }
 
   onModuleInit(): void {
     for (const binding of this.bindings.values()) this.resolveValidator(binding);
     this.compileAll();
+    this.checkTransportsAtStartup();
   }
 
   /** Global guards are all known by now, whichever way the application registered them. */
@@ -164,6 +177,92 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     }
     this.discovered = true;
   }
+
+  // ---- Other transports: GraphQL resolvers, WebSocket gateways, microservice handlers (lib/transports/) ----
+
+  private readonly securedGateways: { wrapper: { metatype: unknown; instance: unknown }; connection: Function }[] = [];
+  private readonly securedFieldResolvers: string[] = [];
+
+  /**
+   * Compiles the requirement of every resolver and gateway handler at start-up, refuses requirements
+   * on microservice handlers (nothing there carries credentials the schemes can read), and hooks the
+   * connections of secured gateways. Runs when the registry is created: Nest binds gateways to their
+   * servers before any `onModuleInit`.
+   */
+  private discoverTransportHandlers(): void {
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      const type = wrapper.metatype as Type | undefined;
+      if (typeof type !== 'function' || typeof type.prototype !== 'object' || type.prototype === null) continue;
+      let secured = false;
+      for (const { kind, methodName, handler, field } of transportHandlers(type, this.scanner.getAllMethodNames(type.prototype))) {
+        if (this.requirementFor(type, handler).alternatives.length === 0) continue;
+        if (kind === 'rpc') {
+          throw new Error(
+            `${type.name}.${methodName}: security schemes cannot protect microservice handlers ` +
+              '(@MessagePattern/@EventPattern carry no request credentials). Remove @Security/@SecurityAll there, ' +
+              'or add @SkipSecurity() to leave it out of defaultSecurity.',
+          );
+        }
+        if (kind === 'ws' && !hasSecurityGuard(type, handler)) {
+          throw new Error(
+            `${type.name}.${methodName}: Nest does not run global guards on WebSocket gateways, so nothing would ` +
+              `enforce its security requirement. Add @UseGuards(SecurityGuard) to ${type.name} (or @SkipSecurity() to leave it unprotected).`,
+          );
+        }
+        if (field) this.securedFieldResolvers.push(`${type.name}.${methodName}`);
+        secured = true;
+      }
+      if (!isGateway(type)) continue;
+      const connection = connectionHandlerOf(type);
+      if (this.requirementFor(type, connection).alternatives.length > 0) secured = true;
+      if (!secured) continue;
+      installConnectionHook(type);
+      this.securedGateways.push({ wrapper, connection });
+    }
+  }
+
+  /**
+   * Start-up checks that need the application's providers: secured `@ResolveField` handlers need
+   * GraphQL's `fieldResolverEnhancers: ['guards']` (without it no guard runs on them), and each
+   * secured gateway instance gets its connection check (the class-level requirement, run by the guard).
+   */
+  private checkTransportsAtStartup(): void {
+    if (this.securedFieldResolvers.length > 0) {
+      const options = this.optionalProvider<{ fieldResolverEnhancers?: string[] }>(GRAPHQL_MODULE_OPTIONS);
+      if (options && !options.fieldResolverEnhancers?.includes('guards')) {
+        throw new Error(
+          `${this.securedFieldResolvers.join(', ')}: @ResolveField handlers with security requirements need ` +
+            "GraphQLModule.forRoot({ fieldResolverEnhancers: ['guards'] }); without it no guard runs on them.",
+        );
+      }
+    }
+    const guard = this.discovery
+      .getProviders()
+      .find((wrapper) => typeof wrapper.metatype === 'function' && SECURITY_GUARD_MARKER in wrapper.metatype)?.instance as
+      | CanActivate
+      | undefined;
+    for (const { wrapper, connection } of this.securedGateways) {
+      const gateway = wrapper.metatype as Type;
+      if (!guard || !wrapper.instance || this.requirementFor(gateway, connection).alternatives.length === 0) continue;
+      setConnectionCheck(wrapper.instance as object, async (client, request) => {
+        try {
+          return (await guard.canActivate(connectionContext(gateway, connection, client, request))) === true;
+        } catch {
+          return false; // the guard has already closed the connection with the reason
+        }
+      });
+    }
+  }
+
+  private optionalProvider<T>(token: string): T | undefined {
+    try {
+      return this.moduleRef.get<T>(token, { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- end of other transports ----
 
   private register(entry: SecurityScheme | SecuritySchemeRegistration): void {
     const registration = entry instanceof SecurityScheme ? { scheme: entry } : entry;

@@ -1,0 +1,86 @@
+import { HttpException, type ExecutionContext } from '@nestjs/common';
+import type { SecurityRequest } from '../schemes/security-scheme.js';
+import { headersOf } from '../security.exception.js';
+import { connectionParamsRequest } from './connection-params.js';
+
+// GraphQL resolvers: `context.getArgs()` is `[root, args, context, info]`. Nothing here imports
+// `graphql` or `@nestjs/graphql`: the operation's HTTP request is the context's `req` (the Apollo
+// driver puts it there), and a graphql-ws subscription's context carries `connectionParams`.
+
+/** One request object per resolver call (`info` is unique to it), so each field is checked on its own. */
+const byResolverCall = new WeakMap<object, SecurityRequest>();
+
+/** The request a resolver call reads credentials from: its own object, reading the operation's request. */
+export function graphqlRequest(context: ExecutionContext): SecurityRequest {
+  const args = context.getArgs();
+  const key = objectOr(args[3], args[2]);
+  let request = key && byResolverCall.get(key);
+  if (!request) {
+    request = callRequest(operationRequest(args[2]));
+    if (key) byResolverCall.set(key, request);
+  }
+  return request;
+}
+
+/**
+ * A request of its own for one resolver call, reading the operation's headers and query (and `user`, for
+ * `@CurrentUser()` when no security guard ran). A plain object of one shape: cheaper to read and write
+ * than an object over a framework request's prototype chain.
+ */
+function callRequest(operation: SecurityRequest & { user?: unknown }): SecurityRequest {
+  return { headers: operation.headers, query: operation.query, user: operation.user } as SecurityRequest;
+}
+
+/** True when the resolver runs inside a graphql-ws subscription rather than an HTTP request. */
+export function isSubscriptionContext(context: ExecutionContext): boolean {
+  return isGraphqlWsContext((context.getArgs()[2] as { req?: unknown } | undefined)?.req);
+}
+
+/** The HTTP request carrying the operation, or the subscription's `connectionParams` read as one. */
+function operationRequest(graphqlContext: unknown): SecurityRequest {
+  const req = (graphqlContext as { req?: unknown } | undefined)?.req;
+  if (isGraphqlWsContext(req)) return connectionParamsRequest(req);
+  if (req && typeof (req as SecurityRequest).headers === 'object') return req as SecurityRequest;
+  return { headers: {} }; // no request in the context: nothing to read, so the requirement fails closed
+}
+
+function isGraphqlWsContext(value: unknown): value is { connectionParams?: unknown } {
+  return typeof value === 'object' && value !== null && 'connectionInitReceived' in value && 'subscriptions' in value;
+}
+
+/**
+ * An HttpException that GraphQL servers report with `extensions`: `code` (`UNAUTHENTICATED` or
+ * `FORBIDDEN`), the required `scopes` for a 403, and over HTTP the `WWW-Authenticate` challenge in
+ * `extensions.http.headers`, which Apollo Server moves to the HTTP response.
+ */
+export class GraphQLSecurityError extends HttpException {
+  readonly extensions: Record<string, unknown>;
+
+  constructor(error: HttpException, code: string, overHttp: boolean) {
+    super(error.getResponse(), error.getStatus());
+    const challenge = headersOf(error)?.['WWW-Authenticate'];
+    this.extensions = { code };
+    if (code === 'FORBIDDEN') this.extensions.scopes = challengeScopes(challenge);
+    if (overHttp && challenge) this.extensions.http = { headers: new Map([['www-authenticate', challenge]]) };
+  }
+}
+
+/** A 401 or 403 from the guard as a GraphQL error; anything else is left as it is. */
+export function toGraphQLError(error: unknown, overHttp: boolean): unknown {
+  if (!(error instanceof HttpException)) return error;
+  const status = error.getStatus();
+  if (status === 401) return new GraphQLSecurityError(error, 'UNAUTHENTICATED', overHttp);
+  if (status === 403) return new GraphQLSecurityError(error, 'FORBIDDEN', overHttp);
+  return error;
+}
+
+/** The `scope` parameter of an `insufficient_scope` challenge, as a list. */
+export function challengeScopes(challenge: string | undefined): string[] {
+  const match = challenge && /(?:^|[\s,])scope="((?:[^"\\]|\\.)*)"/.exec(challenge);
+  if (!match) return [];
+  return match[1].replace(/\\(.)/g, '$1').split(' ').filter(Boolean);
+}
+
+function objectOr(...values: unknown[]): object | undefined {
+  return values.find((value): value is object => typeof value === 'object' && value !== null);
+}
