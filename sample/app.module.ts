@@ -6,7 +6,7 @@ import { apiKeyScheme } from './api-key/api-key.scheme.js';
 import { ApiKeyValidator } from './api-key/api-key.validator.js';
 import { AppController } from './app.controller.js';
 import { AuthModule } from './auth/auth.module.js';
-import { oauth2Scheme, optionalOAuth2Scheme } from './auth/oauth2.schemes.js';
+import { oauth2Scheme } from './auth/oauth2.schemes.js';
 import { TokenValidator } from './auth/token.validator.js';
 import { BasicModule } from './basic/basic.module.js';
 import { basicScheme } from './basic/basic.scheme.js';
@@ -32,7 +32,6 @@ import { UsersModule } from './users/users.module.js';
     SecuritySchemesModule.forRoot({
       schemes: [
         { scheme: oauth2Scheme, validator: TokenValidator },
-        { scheme: optionalOAuth2Scheme, validator: TokenValidator },
         { scheme: basicScheme, validator: BasicValidator },
         { scheme: apiKeyScheme, validator: ApiKeyValidator },
         { scheme: passportBearerScheme, validator: BearerPassportValidator },

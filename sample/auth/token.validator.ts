@@ -4,7 +4,7 @@ import { AuthService } from './auth.service.js';
 import type { TokenPrincipal } from './token-principal.js';
 
 /**
- * Validates the bearer tokens of OAuth2PasswordBearer (and OptionalOAuth2): the tutorial's
+ * Validates the bearer tokens of OAuth2PasswordBearer: the tutorial's
  * `get_current_user`. The library then checks the route's scopes against `principal.scopes`
  * and answers 403 insufficient_scope when one is missing.
  */

@@ -57,7 +57,7 @@ if (!hasChromium && process.env.REQUIRE_BROWSER === '1') {
 
     test('the Authorize dialog lists every security scheme of the OpenAPI document', async () => {
       const documented = await documentedSchemeNames(url);
-      expect(documented).toHaveLength(6); // the six schemes the sample registers in AppModule
+      expect(documented).toHaveLength(5); // the five schemes the sample registers in AppModule
 
       await page.locator('.swagger-ui .auth-wrapper .btn.authorize').click();
       const dialog = page.locator('.dialog-ux .modal-ux');

@@ -12,11 +12,6 @@ const SCHEMES = {
       },
     },
   },
-  OptionalOAuth2: {
-    type: 'oauth2',
-    flows: { password: { tokenUrl: 'token', scopes: {} } },
-    description: 'The same access tokens as OAuth2PasswordBearer, for routes that also answer anonymous callers.',
-  },
   HTTPBasic: {
     type: 'http',
     scheme: 'basic',
@@ -48,7 +43,7 @@ const SECURITY = {
   'GET /status': [{ OAuth2PasswordBearer: [] }],
   'GET /basic/users/me': [{ HTTPBasic: [] }],
   'GET /reports': [{ APIKeyHeader: [] }, { OAuth2PasswordBearer: [] }],
-  'GET /greeting': [{ OptionalOAuth2: [] }, {}],
+  'GET /greeting': [{ OAuth2PasswordBearer: [] }, {}],
   'GET /passport/me': [{ PassportBearer: [] }],
   'GET /oidc/userinfo': [{ OpenIdConnect: ['me'] }],
 };
