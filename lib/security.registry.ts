@@ -127,7 +127,6 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
 
   onModuleInit(): void {
     for (const binding of this.bindings.values()) this.resolveValidator(binding);
-    this.compileAll();
     this.checkTransportsAtStartup();
   }
 
