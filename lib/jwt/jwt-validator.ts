@@ -1,6 +1,6 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
-import { recordGrantedScopes } from '../granted-scopes.js';
+import { recordedGrantedScopes, recordGrantedScopes } from '../granted-scopes.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
 import { SecurityHttpException } from '../security.exception.js';
 import type { SecurityValidator } from '../security-options.interface.js';
@@ -38,6 +38,8 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   private readonly specs: Map<string, AlgorithmSpec>;
   private readonly staticKeys: readonly VerificationKey[] | undefined;
   private readonly staticKeysHaveKids: boolean;
+  /** Every static key, for tokens that name no `kid` (built once). */
+  private readonly allStaticKeys: readonly KeyObject[] | undefined;
   private readonly issuers: readonly string[] | undefined;
   private readonly audiences: readonly string[] | undefined;
   private readonly toleranceSeconds: number;
@@ -80,6 +82,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     if (!remote) {
       this.staticKeys = buildStaticKeys(OWNER, options.key!, this.specs);
       this.staticKeysHaveKids = this.staticKeys.some((key) => key.kid !== undefined);
+      this.allStaticKeys = this.staticKeys.map((entry) => entry.key);
       return;
     }
     this.staticKeysHaveKids = false;
@@ -138,10 +141,9 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     return this.keySet!.resolve(kid ?? '').then((resolved) => this.check(jws, spec, resolved));
   }
 
-  private staticKeysFor(kid: string | undefined): KeyObject[] {
-    const keys = this.staticKeys!;
-    if (kid === undefined || !this.staticKeysHaveKids) return keys.map((entry) => entry.key);
-    return keys.filter((entry) => entry.kid === kid).map((entry) => entry.key);
+  private staticKeysFor(kid: string | undefined): readonly KeyObject[] {
+    if (kid === undefined || !this.staticKeysHaveKids) return this.allStaticKeys!;
+    return this.staticKeys!.filter((entry) => entry.kid === kid).map((entry) => entry.key);
   }
 
   private check(jws: DecodedJws, spec: AlgorithmSpec, keys: readonly KeyObject[]): JwtClaims {
@@ -184,7 +186,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
 
   private principalOf(claims: JwtClaims, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
     if (!this.toPrincipal) return claims;
-    const scopes = this.readScopes(claims) ?? [];
+    const scopes = recordedGrantedScopes(claims) ?? []; // read once, when the token was verified
     const principal = this.toPrincipal(claims, context);
     if (!(principal instanceof Promise)) {
       recordGrantedScopes(principal, scopes);
