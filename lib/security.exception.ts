@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import type { RefusalReason } from './refusal-reason.js';
 
 export type ResponseHeaders = Record<string, string>;
 
@@ -15,6 +16,8 @@ export class SecurityHttpException extends HttpException {
     status: number,
     message: string,
     readonly headers: ResponseHeaders = {},
+    /** Why the credentials were refused, for logs and the `onRefusal` hook; never sent to the client. */
+    readonly reason?: RefusalReason,
   ) {
     super({ statusCode: status, message, error: STATUS_CODES[status] ?? 'Error' }, status);
   }

@@ -1,0 +1,27 @@
+/**
+ * Why a request's credentials were refused. Observable by the application (debug log, `onRefusal` hook);
+ * never sent in a response body beyond what RFC 6750 allows, and never containing the token.
+ */
+export type RefusalReason =
+  // The guard
+  | 'credentials_missing'
+  | 'principal_refused'
+  | 'validator_error'
+  | 'scope_missing'
+  | 'claim_failed'
+  | 'step_up_required'
+  // Token validators
+  | 'malformed'
+  | 'algorithm_not_allowed'
+  | 'typ_mismatch'
+  | 'signature_invalid'
+  | 'unknown_key'
+  | 'key_set_unavailable'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'issuer_untrusted'
+  | 'audience_mismatch'
+  | 'inactive'
+  | 'introspection_unavailable'
+  | 'revoked';
