@@ -8,6 +8,8 @@ export interface BenchOptions {
   duration: number;
   /** Rounds; every scenario is measured once per round, in turn. The report gives medians. */
   rounds: number;
+  /** Each round measures every load scenario in this many slices of duration / slices seconds, A B … B A. */
+  slices: number;
   /** Seconds of load that warm each server up before the first round. */
   warmup: number;
   /** Only the scenarios whose id (`express/jwt`, `fastify/login`...) contains one of these. */
@@ -34,6 +36,7 @@ const DEFAULTS: BenchOptions = {
   connections: 32,
   duration: 5,
   rounds: 3,
+  slices: 5,
   warmup: 3,
   only: [],
   loginConnections: 64,
@@ -50,6 +53,7 @@ const HELP = `npm run bench -- [options]     (each also as an environment variab
   --connections=N        load generator connections, scenarios 1-7 (default ${DEFAULTS.connections})
   --duration=S           seconds per scenario and round (default ${DEFAULTS.duration})
   --rounds=N             rounds, at least 3 for a report (default ${DEFAULTS.rounds})
+  --slices=N             slices per scenario and round, measured A B … B A across scenarios (default ${DEFAULTS.slices})
   --warmup=S             seconds of warm-up load per server (default ${DEFAULTS.warmup})
   --only=a,b             scenarios whose id contains a or b: express/jwt, fastify/, -peer, /sample-login ...
   --login-connections=N  scenario 8: concurrent logins against the sample (default ${DEFAULTS.loginConnections})
@@ -89,8 +93,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     }
   }
   if (flags.size > 0) throw new Error(`Unknown option --${[...flags.keys()][0]}.\n${HELP}`);
-  if (options.connections < 1 || options.duration <= 0 || options.rounds < 1) {
-    throw new Error('--connections, --duration and --rounds must be at least 1.');
+  if (options.connections < 1 || options.duration <= 0 || options.rounds < 1 || options.slices < 1 || !Number.isInteger(options.slices)) {
+    throw new Error('--connections, --duration, --rounds and --slices must be at least 1 (--slices a whole number).');
   }
   return options;
 }

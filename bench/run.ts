@@ -199,6 +199,44 @@ function toSample(result: LoadResult, serverCpuUs: number, loadCpuUs: number): S
   };
 }
 
+/**
+ * One round of the load scenarios: `--slices` passes over every server, each measured for duration / slices
+ * seconds, in order on even passes and in reverse order on odd ones (A B … B A). A slow drift of the machine
+ * (a neighbour, the CPU's clock) then weighs on every scenario alike, instead of on whichever was measured
+ * last, and a ratio between two scenarios far apart in the round is as fair as one between neighbours.
+ */
+async function measureInSlices(servers: ScenarioServer[], options: BenchOptions): Promise<Map<ScenarioServer, Sample[]>> {
+  const slices = new Map<ScenarioServer, Sample[]>(servers.map((server) => [server, []]));
+  const load: LoadOptions = { connections: options.connections, duration: options.duration / options.slices };
+  for (let pass = 0; pass < options.slices; pass++) {
+    const order = pass % 2 === 0 ? servers : [...servers].reverse();
+    for (const server of order) {
+      slices.get(server)!.push(await measure(server, requestFor(server.scenario.app), load));
+      await settle();
+    }
+  }
+  return slices;
+}
+
+/** The slices of one scenario in one round as one sample: totals for rates and CPU, the median slice for latencies. */
+function combineSlices(slices: Sample[]): Sample {
+  const secondsOf = (s: Sample) => (s.rps > 0 ? s.ok / s.rps : 0);
+  const ok = slices.reduce((sum, s) => sum + s.ok, 0);
+  const seconds = slices.reduce((sum, s) => sum + secondsOf(s), 0);
+  const weighted = (value: (s: Sample) => number, weight: (s: Sample) => number) =>
+    slices.reduce((sum, s) => sum + value(s) * weight(s), 0) / slices.reduce((sum, s) => sum + weight(s), 0);
+  return {
+    rps: seconds > 0 ? ok / seconds : 0,
+    p50Ms: median(slices.map((s) => s.p50Ms)),
+    p99Ms: median(slices.map((s) => s.p99Ms)),
+    cpuUsPerReq: ok > 0 ? weighted((s) => s.cpuUsPerReq, (s) => s.ok) : NaN,
+    serverCpuPct: weighted((s) => s.serverCpuPct, secondsOf),
+    loadCpuPct: weighted((s) => s.loadCpuPct, secondsOf),
+    ok,
+    failed: slices.reduce((sum, s) => sum + s.failed, 0),
+  };
+}
+
 /** Scenario 8: the protected GET at a steady rate, idle, then while the login flood runs. */
 async function measureLogin(server: ScenarioServer, options: BenchOptions): Promise<LoginSample> {
   const probe: ProbeOptions = { rate: options.probeRate, connections: options.probeConnections, duration: options.duration };
@@ -535,19 +573,20 @@ async function main(): Promise<void> {
     }
 
     const records = new Map<string, ScenarioRecord>(scenarios.map((scenario) => [scenario.id, { scenario, samples: [], logins: [] }]));
+    const loadServers = servers.filter((server) => server.scenario.kind === 'load');
+    const loginServers = servers.filter((server) => server.scenario.kind === 'login');
     for (let round = 1; round <= options.rounds; round++) {
-      for (const server of servers) {
-        const record = records.get(server.scenario.id)!;
-        let line: string;
-        if (server.scenario.kind === 'login') {
-          const sample = await measureLogin(server, options);
-          record.logins.push(sample);
-          line = `p99 idle ${fixed(sample.idle.p99Ms, 2)} ms, during logins ${fixed(sample.flood.p99Ms, 2)} ms, ${fixed(sample.loginsPerSecond, 1)} logins/s`;
-        } else {
-          const sample = await measure(server, requestFor(server.scenario.app), { connections: options.connections, duration: options.duration });
-          record.samples.push(sample);
-          line = `${whole(sample.rps).padStart(7)} req/s  p99 ${fixed(sample.p99Ms, 2)} ms  ${fixed(sample.cpuUsPerReq, 0)} µs CPU/req`;
-        }
+      const slices = await measureInSlices(loadServers, options);
+      for (const server of loadServers) {
+        const sample = combineSlices(slices.get(server)!);
+        records.get(server.scenario.id)!.samples.push(sample);
+        const line = `${whole(sample.rps).padStart(7)} req/s  p99 ${fixed(sample.p99Ms, 2)} ms  ${fixed(sample.cpuUsPerReq, 1)} µs CPU/req`;
+        console.log(`round ${round}/${options.rounds}  ${server.scenario.id.padEnd(24)} ${line}`);
+      }
+      for (const server of loginServers) {
+        const sample = await measureLogin(server, options);
+        records.get(server.scenario.id)!.logins.push(sample);
+        const line = `p99 idle ${fixed(sample.idle.p99Ms, 2)} ms, during logins ${fixed(sample.flood.p99Ms, 2)} ms, ${fixed(sample.loginsPerSecond, 1)} logins/s`;
         console.log(`round ${round}/${options.rounds}  ${server.scenario.id.padEnd(24)} ${line}`);
         await settle();
       }
