@@ -75,8 +75,8 @@ export const APPS = {
   'jwks-miss': { number: '9', title: 'RS256 JWT from a JWKS, JwtValidator, cache miss', request: withRs256, guarded: true },
   'jwks-hit': { number: '10', title: 'RS256 JWT from a JWKS, JwtValidator, cache hit', request: withRs256, guarded: true },
   'passport-jwks': { number: '11', title: 'anchor: passport-jwt + jwks-rsa, RS256', request: withRs256, guarded: true, expressOnly: true },
-  // GraphQL (bench/apps/graphql.ts): the same query unguarded (12) and guarded like scenario 4 (13). Fastify only: the
-  // Apollo driver serves Express through @as-integrations/express5, which is not installed. A refused GraphQL query
+  // GraphQL (bench/apps/graphql.ts): the same query unguarded (12), guarded like scenario 4 (13), and by a hand-written
+  // guard (13p). Fastify only, to keep the run short (the test suites cover Express). A refused GraphQL query
   // is a 200 with an error, not a 401, so `guarded` stays false; 13's body needs the principal the guard sets.
   graphql: { number: '12', title: 'GraphQL query, unguarded (baseline of 13)', request: () => graphqlQuery(), expectedBody: GRAPHQL_BODY, guarded: false, fastifyOnly: true },
   'graphql-jwt': {
@@ -86,6 +86,15 @@ export const APPS = {
     expectedBody: GRAPHQL_BODY,
     guarded: false,
     fastifyOnly: true,
+  },
+  'graphql-jwt-peer': {
+    number: '13p',
+    title: 'peer: the same validator and scopes, hand-written resolver guard',
+    request: () => graphqlQuery({ authorization: `Bearer ${signAccessToken()}` }),
+    expectedBody: GRAPHQL_BODY,
+    guarded: false,
+    fastifyOnly: true,
+    peerOf: 'graphql-jwt',
   },
 } satisfies Record<string, AppSpec>;
 

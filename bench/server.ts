@@ -11,7 +11,7 @@ import { PasswordHasher } from '../sample/users/password-hasher';
 import { ApiKeyModule } from './apps/api-key';
 import { BasicModule } from './apps/basic';
 import { JwksCacheHitModule, JwksCacheMissModule, PassportJwksModule } from './apps/jwks';
-import { GraphQLJwtModule, GraphQLUnguardedModule } from './apps/graphql';
+import { GraphQLJwtModule, GraphQLJwtPeerModule, GraphQLUnguardedModule } from './apps/graphql';
 import { JwtScopesModule } from './apps/jwt-scopes';
 import { Or3Module } from './apps/or3';
 import { PassportKeyObjectModule, PassportStringSecretModule } from './apps/passport';
@@ -47,6 +47,7 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   'passport-jwks': PassportJwksModule,
   graphql: GraphQLUnguardedModule,
   'graphql-jwt': GraphQLJwtModule,
+  'graphql-jwt-peer': GraphQLJwtPeerModule,
 };
 
 /** Nest marks its modules with metadata; a factory is a plain function. */
