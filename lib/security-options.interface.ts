@@ -1,6 +1,7 @@
 import type { ExecutionContext, InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { SecurityScheme } from './schemes/security-scheme.js';
 import type { SecurityScopes } from './security-scopes.js';
+import type { RefusalHook } from './security-refusal.js';
 
 /** A scheme instance, or the `schemeName` of a registered one. */
 export type SchemeRef = SecurityScheme | string;
@@ -89,6 +90,11 @@ export interface SecuritySchemesModuleOptions<T extends readonly SchemeEntry[] =
   globalGuard?: boolean;
   /** The request property that receives the principal, like passport's `req.user`. Default `'user'`; `false` sets none. */
   userProperty?: string | false;
+  /**
+   * Called once for every refused request (401, 403, or a validator's own status) with why it was refused,
+   * for metrics or audit; never with the credentials. A hook that throws does not change the answer.
+   */
+  onRefusal?: RefusalHook;
 }
 
 export interface SecuritySchemesOptionsFactory {

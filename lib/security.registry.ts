@@ -40,6 +40,7 @@ import type {
   SecurityValidator,
 } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
+import { RefusalReporter } from './security-refusal.js';
 
 /** A registered scheme and its validator. `validator` is set at start-up, except for request-scoped providers. */
 export interface SchemeBinding {
@@ -97,6 +98,8 @@ const ROUTE_ERROR_HINT = 'Register it in SecuritySchemesModule.forRoot({ schemes
 export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   readonly getScopes: ScopesReader;
   readonly userProperty: string | false;
+  /** Reports refused requests (debug line, `onRefusal` hook). */
+  readonly refusals: RefusalReporter;
   private readonly logger = new Logger('SecuritySchemesModule');
   private readonly bindings = new Map<string, SchemeBinding>();
   private readonly defaults: DeclaredRequirement[];
@@ -120,6 +123,10 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     }
     this.getScopes = options.getScopes ?? readGrantedScopes;
     this.userProperty = options.userProperty ?? 'user';
+    if (options.onRefusal !== undefined && typeof options.onRefusal !== 'function') {
+      throw new Error('SecuritySchemesModule: onRefusal must be a function (refusal) => void.');
+    }
+    this.refusals = new RefusalReporter(options.onRefusal);
     // Compiled now, not at init: apps call SwaggerModule.createDocument before init()/listen().
     this.compileAll();
     this.discoverTransportHandlers();
