@@ -20,6 +20,7 @@ import {
 } from './security.registry.js';
 import type { SecurityScopes } from './security-scopes.js';
 import { Refusal, refusalOf } from './security-refusal.js';
+import { claimsOf, claimsPass } from './claim-checks.js';
 import { isProtectedTransport, transportFailure, transportRequest } from './transports/transport.js';
 
 /** One scheme that passed on this request. */
@@ -221,9 +222,19 @@ export class SecurityGuard implements CanActivate {
     return new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'validator_error', [compiled.scheme]);
   }
 
-  /** Any falsy principal is a rejection (fail closed); required scopes must all be granted. */
+  /**
+   * Any falsy principal is a rejection (fail closed); then the step-up requirement (401), required scopes
+   * and claim checks (403). Claims are read only on routes that check them.
+   */
   private authorize(compiled: CompiledScheme, credentials: unknown, principal: unknown): AuthenticatedScheme {
     if (!principal) throw new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'principal_refused', [compiled.scheme]);
+    if (compiled.stepUp) {
+      const challenge = compiled.stepUp.refusal(claimsOf(principal));
+      if (challenge !== undefined) {
+        const error = new SecurityHttpException(401, 'Insufficient user authentication', { 'WWW-Authenticate': challenge });
+        throw new Refusal(error, 'step_up_required', [compiled.scheme]);
+      }
+    }
     const required = compiled.scopes.scopes;
     if (required.length > 0) {
       const granted = this.registry.getScopes(principal);
@@ -233,6 +244,10 @@ export class SecurityGuard implements CanActivate {
         });
         throw new Refusal(error, 'scope_missing', [compiled.scheme]);
       }
+    }
+    if (compiled.claimChecks.length > 0 && !claimsPass(compiled.claimChecks, claimsOf(principal))) {
+      const error = new SecurityHttpException(403, 'Not enough permissions', { 'WWW-Authenticate': compiled.claimFailedChallenge });
+      throw new Refusal(error, 'claim_failed', [compiled.scheme]);
     }
     return { scheme: compiled.scheme, credentials, principal, scopes: compiled.scopes };
   }
