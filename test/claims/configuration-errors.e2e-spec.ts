@@ -1,5 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
-import { equals, HTTPBearer, includes, oneOf, satisfies, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
+import { Controller, Get, Logger } from '@nestjs/common';
+import { APIKeyHeader, equals, HTTPBearer, includes, oneOf, satisfies, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
 import { createTestApp } from '../utils/platforms';
 
 const bearer = new HTTPBearer({ schemeName: 'bearer' });
@@ -46,5 +46,27 @@ describe('claim checks and step-up: configuration errors at start-up', () => {
     ).rejects.toThrow(
       'StrictController.handle: the acr values required at different levels have none in common (["urn:mfa"] and ["urn:pwd"])',
     );
+  });
+
+  it('warns at start-up when a scheme without a validator has claim checks, and refuses every request (fail closed)', async () => {
+    const apiKey = new APIKeyHeader({ name: 'X-API-Key', schemeName: 'apiKey' });
+    @Controller()
+    class KeyController {
+      @Security(apiKey, { claims: { roles: includes('admin') } })
+      @Get()
+      handle() {}
+    }
+    // The registry compiles routes when it is created, before the application's logger is set.
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const t = await createTestApp('express', { imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey] })], controllers: [KeyController] });
+    try {
+      expect(warn.mock.calls.map((call) => call[0])).toEqual([
+        'KeyController.handle checks claims of scheme "apiKey", which has no validator: its credentials carry no claims, so every request will be refused.',
+      ]);
+      expect((await t.http.get('/').set('X-API-Key', 'k')).status).toBe(403);
+    } finally {
+      warn.mockRestore();
+      await t.close();
+    }
   });
 });

@@ -182,6 +182,26 @@ describe.each(PLATFORMS)('refusals reach onRefusal and the debug log (%s)', (pla
   });
 });
 
+describe.each(PLATFORMS)('onRefusal from forRootAsync (%s)', (platform) => {
+  it('calls the hook the factory returns', async () => {
+    const reasons: string[] = [];
+    const t = await createTestApp(platform, {
+      imports: [
+        SecuritySchemesModule.forRootAsync({
+          useFactory: async () => ({ schemes: [bearer, apiKey, basic], onRefusal: ({ reason }: SecurityRefusal) => void reasons.push(reason) }),
+        }),
+      ],
+      controllers: [RefusalsController],
+    });
+    try {
+      expect((await t.http.get('/items')).status).toBe(401);
+      expect(reasons).toEqual(['credentials_missing']);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('onRefusal configuration', () => {
   it('refuses a hook that is not a function at start-up', async () => {
     await expect(
