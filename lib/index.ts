@@ -7,6 +7,7 @@ export * from './models.js';
 export { quoteString } from './header-values.js';
 export * from './security-scopes.js';
 export * from './security.exception.js';
+export type { RefusalReason } from './refusal-reason.js';
 export * from './security.constants.js';
 export * from './security-options.interface.js';
 export * from './security.decorator.js';

@@ -129,12 +129,12 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   verify(token: string): JwtClaims | Promise<JwtClaims> {
     const jws = decodeJws(token);
     const spec = typeof jws.header.alg === 'string' ? this.specs.get(jws.header.alg) : undefined;
-    if (!spec) throw new InvalidTokenError('alg is not allowed');
+    if (!spec) throw new InvalidTokenError('algorithm_not_allowed', 'alg is not allowed');
     if (this.typ !== undefined && (typeof jws.header.typ !== 'string' || normalizeTyp(jws.header.typ) !== this.typ)) {
-      throw new InvalidTokenError('typ is not the required one');
+      throw new InvalidTokenError('typ_mismatch', 'typ is not the required one');
     }
     const kid = jws.header.kid;
-    if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('kid is not a string');
+    if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('malformed', 'kid is not a string');
     if (this.staticKeys) return this.check(jws, spec, this.staticKeysFor(kid));
     const keys = this.keySet!.cached(kid ?? '');
     if (keys) return this.check(jws, spec, keys);
@@ -154,7 +154,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
         break;
       }
     }
-    if (!verified) throw new InvalidTokenError('invalid signature');
+    if (!verified) throw new InvalidTokenError('signature_invalid', 'invalid signature');
     return this.checkClaims(jws.payload as JwtClaims);
   }
 
@@ -162,16 +162,16 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     const now = Date.now() / 1000;
     const tolerance = this.toleranceSeconds;
     const { exp, nbf, iat, iss, aud } = claims;
-    if (exp === undefined ? !this.allowMissingExp : !isFiniteNumber(exp)) throw new InvalidTokenError('exp is missing or not a number');
-    if (exp !== undefined && now - tolerance >= exp) throw new InvalidTokenError('expired');
-    if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now + tolerance)) throw new InvalidTokenError('not yet valid');
+    if (exp === undefined ? !this.allowMissingExp : !isFiniteNumber(exp)) throw new InvalidTokenError('malformed', 'exp is missing or not a number');
+    if (exp !== undefined && now - tolerance >= exp) throw new InvalidTokenError('expired', 'expired');
+    if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now + tolerance)) throw new InvalidTokenError('not_yet_valid', 'not yet valid');
     if (iat !== undefined && (!isFiniteNumber(iat) || (iat > now + tolerance && !this.allowFutureIat))) {
-      throw new InvalidTokenError('issued in the future');
+      throw new InvalidTokenError('issued_in_future', 'issued in the future');
     }
-    if (this.issuers && (typeof iss !== 'string' || !this.issuers.includes(iss))) throw new InvalidTokenError('unexpected issuer');
+    if (this.issuers && (typeof iss !== 'string' || !this.issuers.includes(iss))) throw new InvalidTokenError('issuer_untrusted', 'unexpected issuer');
     if (this.audiences) {
       const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-      if (!audiences.some((value) => this.audiences!.includes(value))) throw new InvalidTokenError('unexpected audience');
+      if (!audiences.some((value) => this.audiences!.includes(value))) throw new InvalidTokenError('audience_mismatch', 'unexpected audience');
     }
     return claims;
   }
@@ -201,11 +201,11 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   /** A refused token: the scheme's 401 with `invalid_token`, or 503 when the keys are out of reach. The token is never echoed. */
   private refusal(error: unknown): unknown {
     if (error instanceof KeySetUnavailableError) {
-      return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) });
+      return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) }, 'key_set_unavailable');
     }
     if (!(error instanceof InvalidTokenError)) return error;
-    this.logger.debug(`Refused a token: ${error.message}.`);
-    return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE });
+    this.logger.debug(`Refused a token (${error.reason}): ${error.message}.`);
+    return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason);
   }
 }
 
@@ -216,7 +216,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
 function bearerToken(credentials: unknown): string {
   if (credentials instanceof HTTPAuthorizationCredentials) credentials = credentials.credentials;
   if (typeof credentials !== 'string' || credentials === '') {
-    throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE });
+    throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, 'malformed');
   }
   const space = credentials.indexOf(' ');
   if (space >= 0 && credentials.slice(0, space).toLowerCase() === 'bearer') return credentials.slice(space + 1).trim();
