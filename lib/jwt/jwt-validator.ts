@@ -1,10 +1,12 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { recordedGrantedScopes, recordGrantedScopes } from '../granted-scopes.js';
+import { bearerToken, INVALID_TOKEN_CHALLENGE, scopesReader } from '../bearer-token.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
 import { SecurityHttpException } from '../security.exception.js';
 import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
+import { recordTokenClaims } from '../token-claims.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
 import { decodeJws, InvalidTokenError, type DecodedJws } from './jws.js';
@@ -12,8 +14,7 @@ import { KeySetUnavailableError, RemoteKeySet } from './jwks.js';
 import { buildStaticKeys, type VerificationKey } from './keys.js';
 import type { GrantedScopesReader, JwtClaims, JwtValidatorOptions } from './jwt-validator-options.interface.js';
 
-/** The `WWW-Authenticate` challenge of a refused token (RFC 6750 §3.1). */
-export const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
+export { INVALID_TOKEN_CHALLENGE } from '../bearer-token.js';
 
 const OWNER = 'JwtValidator';
 
@@ -180,6 +181,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     Object.freeze(claims);
     const scopes = this.readScopes(claims);
     recordGrantedScopes(claims, Array.isArray(scopes) ? scopes : []);
+    recordTokenClaims(claims, claims);
     this.cache?.set(token, claims, typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY);
     return claims;
   }
@@ -190,10 +192,12 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     const principal = this.toPrincipal(claims, context);
     if (!(principal instanceof Promise)) {
       recordGrantedScopes(principal, scopes);
+      recordTokenClaims(principal, claims);
       return principal as TPrincipal;
     }
     return principal.then((value) => {
       recordGrantedScopes(value, scopes);
+      recordTokenClaims(value, claims);
       return value as TPrincipal;
     });
   }
@@ -207,34 +211,6 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     this.logger.debug(`Refused a token (${error.reason}): ${error.message}.`);
     return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason);
   }
-}
-
-/**
- * The token in what a scheme extracted: a bare token (OAuth2PasswordBearer...), `{ credentials }` (HTTPBearer),
- * or the raw `Bearer <token>` header (OpenIdConnect, OAuth2).
- */
-function bearerToken(credentials: unknown): string {
-  if (credentials instanceof HTTPAuthorizationCredentials) credentials = credentials.credentials;
-  if (typeof credentials !== 'string' || credentials === '') {
-    throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, 'malformed');
-  }
-  const space = credentials.indexOf(' ');
-  if (space >= 0 && credentials.slice(0, space).toLowerCase() === 'bearer') return credentials.slice(space + 1).trim();
-  return credentials;
-}
-
-function scopesReader(option: JwtValidatorOptions['scopes']): GrantedScopesReader {
-  if (typeof option === 'function') return option;
-  if (option === 'scope') return (claims) => splitScopes(claims.scope);
-  if (option === 'scp') return (claims) => splitScopes(claims.scp);
-  if (option === undefined) return (claims) => splitScopes(claims.scope) ?? splitScopes(claims.scp);
-  throw new Error(`${OWNER}: scopes must be 'scope', 'scp' or a function (claims) => string[].`);
-}
-
-function splitScopes(value: unknown): readonly string[] | undefined {
-  if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '');
-  if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string');
-  return undefined;
 }
 
 function normalizeTyp(typ: string): string {
