@@ -10,6 +10,7 @@ import { createSampleApp } from '../sample/setup';
 import { PasswordHasher } from '../sample/users/password-hasher';
 import { ApiKeyModule } from './apps/api-key';
 import { BasicModule } from './apps/basic';
+import { introspectionEndpoint, IntrospectionCacheHitModule, IntrospectionCacheMissModule, TwentyIssuersModule } from './apps/introspection';
 import { JwksCacheHitModule, JwksCacheMissModule, PassportJwksModule } from './apps/jwks';
 import { GraphQLJwtModule, GraphQLUnguardedModule } from './apps/graphql';
 import { JwtScopesModule } from './apps/jwt-scopes';
@@ -47,6 +48,9 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   'passport-jwks': PassportJwksModule,
   graphql: GraphQLUnguardedModule,
   'graphql-jwt': GraphQLJwtModule,
+  'introspection-hit': IntrospectionCacheHitModule,
+  'introspection-miss': IntrospectionCacheMissModule,
+  'issuers-20': TwentyIssuersModule,
 };
 
 /** Nest marks its modules with metadata; a factory is a plain function. */
@@ -57,6 +61,8 @@ export interface ServerUsage {
   cpu: NodeJS.CpuUsage;
   /** Logins running or waiting for argon2 (scenario 8), else 0. */
   pendingLogins: number;
+  /** Time the in-process introspection endpoint spent answering (scenario 15), in µs since start. */
+  introspectionEndpointUs: number;
 }
 
 async function main(): Promise<void> {
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
 
   process.on('message', (message: { cmd?: string }) => {
     if (message?.cmd === 'usage') {
-      const usage: ServerUsage = { cpu: process.cpuUsage(), pendingLogins: hasher?.pending ?? 0 };
+      const usage: ServerUsage = { cpu: process.cpuUsage(), pendingLogins: hasher?.pending ?? 0, introspectionEndpointUs: introspectionEndpoint.timeUs };
       process.send!({ usage });
     }
   });
