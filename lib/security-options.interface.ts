@@ -1,6 +1,8 @@
 import type { ExecutionContext, InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { SecurityScheme } from './schemes/security-scheme.js';
 import type { SecurityScopes } from './security-scopes.js';
+import type { RefusalHook } from './security-refusal.js';
+import type { ClaimChecks } from './claim-checks.js';
 
 /** A scheme instance, or the `schemeName` of a registered one. */
 export type SchemeRef = SecurityScheme | string;
@@ -11,6 +13,15 @@ export interface SecurityOptions {
   scopes?: readonly string[];
   /** A request without these credentials passes with a null principal; presented credentials must still pass. */
   optional?: boolean;
+  /**
+   * Checks on the principal's claims besides scopes, by claim name: `{ roles: includes('admin'), tid: equals('t1') }`
+   * (`equals`, `oneOf`, `includes`, `satisfies`). A failed check is a 403.
+   */
+  claims?: ClaimChecks;
+  /** Step-up (RFC 9470): the token's `acr` must be one of these, else a 401 `insufficient_user_authentication`. */
+  acrValues?: readonly string[];
+  /** Step-up (RFC 9470): the user must have authenticated (`auth_time`) at most this many seconds ago. */
+  maxAge?: number;
 }
 
 /** One scheme of a requirement, with the scopes it must grant. */
@@ -89,6 +100,11 @@ export interface SecuritySchemesModuleOptions<T extends readonly SchemeEntry[] =
   globalGuard?: boolean;
   /** The request property that receives the principal, like passport's `req.user`. Default `'user'`; `false` sets none. */
   userProperty?: string | false;
+  /**
+   * Called once for every refused request (401, 403, or a validator's own status) with why it was refused,
+   * for metrics or audit; never with the credentials. A hook that throws does not change the answer.
+   */
+  onRefusal?: RefusalHook;
 }
 
 export interface SecuritySchemesOptionsFactory {

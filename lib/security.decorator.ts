@@ -1,5 +1,7 @@
 import { SECURITY_REQUIREMENTS_METADATA, SKIP_SECURITY_METADATA } from './security.constants.js';
 import { SecurityScheme } from './schemes/security-scheme.js';
+import { toClaimRequirements, type ClaimRequirement } from './claim-checks.js';
+import { toStepUp, type StepUpRequirement } from './step-up.js';
 import type {
   SchemeRef,
   SchemeRequirement,
@@ -12,6 +14,8 @@ export interface DeclaredScheme {
   readonly scheme: SchemeRef;
   readonly scopes: readonly string[];
   readonly optional: boolean;
+  readonly claims?: readonly ClaimRequirement[];
+  readonly stepUp?: StepUpRequirement;
 }
 
 /** What the decorators store: one alternative, whose entries must all pass. */
@@ -38,7 +42,7 @@ export function Security(
     ? { ...options, scopes: scopesOrOptions }
     : (scopesOrOptions as SecurityOptions | null) ?? {};
   if (typeof given !== 'object') throw new Error('@Security: the second argument must be a scopes array or { scopes, optional }.');
-  return declare([normalize({ scheme, scopes: given.scopes, optional: given.optional }, '@Security')]);
+  return declare([normalize({ ...given, scheme }, '@Security')]);
 }
 
 /** Requires every listed scheme together (AND) as one alternative. */
@@ -77,7 +81,7 @@ function declare(requirement: DeclaredRequirement): ClassDecorator & MethodDecor
 }
 
 function normalize(requirement: SchemeRequirement, decorator: string): DeclaredScheme {
-  const { scheme, scopes = [], optional = false } = requirement ?? ({} as SchemeRequirement);
+  const { scheme, scopes = [], optional = false, claims, acrValues, maxAge } = requirement ?? ({} as SchemeRequirement);
   if (!(scheme instanceof SecurityScheme) && (typeof scheme !== 'string' || scheme.length === 0)) {
     throw new Error(`${decorator} needs a security scheme instance or a registered scheme name, got ${String(scheme)}.`);
   }
@@ -85,5 +89,9 @@ function normalize(requirement: SchemeRequirement, decorator: string): DeclaredS
     throw new Error(`${decorator}: scopes must be an array of strings.`);
   }
   if (typeof optional !== 'boolean') throw new Error(`${decorator}: optional must be true or false.`);
-  return { scheme, scopes: [...scopes], optional };
+  const declared: DeclaredScheme = { scheme, scopes: [...scopes], optional };
+  const where = `${decorator}(${typeof scheme === 'string' ? JSON.stringify(scheme) : scheme.schemeName})`;
+  const claimRequirements = toClaimRequirements(claims, where);
+  const stepUp = toStepUp(acrValues, maxAge, where);
+  return { ...declared, ...(claimRequirements.length > 0 && { claims: claimRequirements }), ...(stepUp && { stepUp }) };
 }

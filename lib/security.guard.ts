@@ -19,6 +19,8 @@ import {
   type SchemeBinding,
 } from './security.registry.js';
 import type { SecurityScopes } from './security-scopes.js';
+import { Refusal, refusalOf } from './security-refusal.js';
+import { claimsOf, claimsPass } from './claim-checks.js';
 import { isProtectedTransport, transportFailure, transportRequest } from './transports/transport.js';
 
 /** One scheme that passed on this request. */
@@ -67,10 +69,17 @@ export class SecurityGuard implements CanActivate {
       const result = route.single
         ? this.authenticateSingle(route.single, request, context)
         : this.authenticateAny(route, request, context);
-      return result === true ? result : result.catch((error: unknown) => this.fail(error, context));
+      return result === true ? result : result.catch((error: unknown) => this.refuse(error, route, context));
     } catch (error) {
-      return this.fail(error, context);
+      return this.refuse(error, route, context);
     }
+  }
+
+  /** Reports a refusal (debug line, `onRefusal` hook), then answers it through `fail`. */
+  private refuse(error: unknown, route: CompiledRoute, context: ExecutionContext): never {
+    if (!(error instanceof Refusal)) return this.fail(error, context);
+    this.registry.refusals.report(error, `${route.controller.name}.${route.methodName}`, context);
+    return this.fail(error.error, context);
   }
 
   /** The request whose credentials are read: the HTTP request, or what a GraphQL or WebSocket context carries. */
@@ -99,9 +108,9 @@ export class SecurityGuard implements CanActivate {
 
   /** The common case: one scheme. Stays synchronous unless the validator is asynchronous. */
   private authenticateSingle(compiled: CompiledScheme, request: Request, context: ExecutionContext): true | Promise<boolean> {
-    const credentials = compiled.scheme.extract(request);
+    const credentials = extract(compiled, request);
     if (credentials === null) {
-      if (!compiled.optional) throw compiled.scheme.makeNotAuthenticatedError();
+      if (!compiled.optional) throw new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'credentials_missing', [compiled.scheme]);
       this.setContext(request, [anonymous(compiled)]);
       return true;
     }
@@ -125,7 +134,7 @@ export class SecurityGuard implements CanActivate {
       const { schemes } = alternative;
       let credentials: unknown[];
       try {
-        credentials = schemes.map((compiled) => compiled.scheme.extract(request));
+        credentials = schemes.map((compiled) => extract(compiled, request));
       } catch (error) {
         failure ??= error;
         continue;
@@ -158,7 +167,8 @@ export class SecurityGuard implements CanActivate {
     }
     if (failure !== undefined) throw failure;
     if (anonymousAlternative) return this.accept(request, [anonymous(anonymousAlternative.schemes[0])]);
-    throw combineChallenges(missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError()));
+    const challenge = combineChallenges(missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError()));
+    throw new Refusal(challenge, 'credentials_missing', missing.map((compiled) => compiled.scheme));
   }
 
   /** Runs the scheme's validator; without one, the principal is the credentials themselves. */
@@ -200,28 +210,44 @@ export class SecurityGuard implements CanActivate {
   }
 
   /**
-   * HttpExceptions from validators pass through; anything else becomes the scheme's 401. Expired or
-   * forged tokens are normal traffic: one WARN line naming the error's type, the stack at debug level.
+   * HttpExceptions from validators pass through (their reason, else `principal_refused`); anything else
+   * becomes the scheme's 401 (`validator_error`). Expired or forged tokens are normal traffic: one WARN
+   * line naming the error's type, the stack at debug level.
    */
-  private rejection(compiled: CompiledScheme, error: unknown): unknown {
-    if (error instanceof HttpException) return error;
+  private rejection(compiled: CompiledScheme, error: unknown): Refusal {
+    if (error instanceof HttpException) return refusalOf(error, 'principal_refused', compiled.scheme);
     const type = error instanceof Error ? error.name : typeof error;
     this.logger.warn(`The validator of scheme "${compiled.scheme.schemeName}" threw ${type}; answering 401.`);
     if (error instanceof Error) this.logger.debug(error.stack ?? error.message);
-    return compiled.scheme.makeNotAuthenticatedError();
+    return new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'validator_error', [compiled.scheme]);
   }
 
-  /** Any falsy principal is a rejection (fail closed); required scopes must all be granted. */
+  /**
+   * Any falsy principal is a rejection (fail closed); then the step-up requirement (401), required scopes
+   * and claim checks (403). Claims are read only on routes that check them.
+   */
   private authorize(compiled: CompiledScheme, credentials: unknown, principal: unknown): AuthenticatedScheme {
-    if (!principal) throw compiled.scheme.makeNotAuthenticatedError();
+    if (!principal) throw new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'principal_refused', [compiled.scheme]);
+    if (compiled.stepUp) {
+      const challenge = compiled.stepUp.refusal(claimsOf(principal));
+      if (challenge !== undefined) {
+        const error = new SecurityHttpException(401, 'Insufficient user authentication', { 'WWW-Authenticate': challenge });
+        throw new Refusal(error, 'step_up_required', [compiled.scheme]);
+      }
+    }
     const required = compiled.scopes.scopes;
     if (required.length > 0) {
       const granted = this.registry.getScopes(principal);
       if (!Array.isArray(granted) || !required.every((scope) => granted.includes(scope))) {
-        throw new SecurityHttpException(403, 'Not enough permissions', {
+        const error = new SecurityHttpException(403, 'Not enough permissions', {
           'WWW-Authenticate': compiled.insufficientScopeChallenge,
         });
+        throw new Refusal(error, 'scope_missing', [compiled.scheme]);
       }
+    }
+    if (compiled.claimChecks.length > 0 && !claimsPass(compiled.claimChecks, claimsOf(principal))) {
+      const error = new SecurityHttpException(403, 'Not enough permissions', { 'WWW-Authenticate': compiled.claimFailedChallenge });
+      throw new Refusal(error, 'claim_failed', [compiled.scheme]);
     }
     return { scheme: compiled.scheme, credentials, principal, scopes: compiled.scopes };
   }
@@ -256,6 +282,15 @@ export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): 
 /** The security context the guard left on a request, or undefined when no security guard ran. */
 export function getSecurityContext(request: object): SecurityContext | undefined {
   return (request as Request)[SECURITY_CONTEXT];
+}
+
+/** The scheme's credentials; present but unreadable ones are refused (`malformed`, unless the error says why). */
+function extract(compiled: CompiledScheme, request: Request): unknown {
+  try {
+    return compiled.scheme.extract(request);
+  } catch (error) {
+    throw refusalOf(error, 'malformed', compiled.scheme);
+  }
 }
 
 function anonymous(compiled: CompiledScheme): AuthenticatedScheme {

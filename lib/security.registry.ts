@@ -29,6 +29,7 @@ import {
   checkDocumentedSize,
   composeRequirements,
   documentedSecurity,
+  type RequirementEntry,
   type RequirementLevel,
   type SecurityRequirementObject,
 } from './security.requirements.js';
@@ -40,6 +41,9 @@ import type {
   SecurityValidator,
 } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
+import { RefusalReporter } from './security-refusal.js';
+import type { ClaimRequirement } from './claim-checks.js';
+import { CompiledStepUp } from './step-up.js';
 
 /** A registered scheme and its validator. `validator` is set at start-up, except for request-scoped providers. */
 export interface SchemeBinding {
@@ -59,6 +63,12 @@ export interface CompiledScheme {
   readonly optional: boolean;
   /** `WWW-Authenticate` value for a 403 insufficient_scope answer (RFC 6750). */
   readonly insufficientScopeChallenge: string;
+  /** Checks on the principal's claims (empty when none). */
+  readonly claimChecks: readonly ClaimRequirement[];
+  /** `WWW-Authenticate` value for a 403 after a failed claim check. */
+  readonly claimFailedChallenge: string;
+  /** The step-up requirement (RFC 9470), if any. */
+  readonly stepUp?: CompiledStepUp;
 }
 
 /** An alternative: every scheme in it must pass. */
@@ -97,6 +107,8 @@ const ROUTE_ERROR_HINT = 'Register it in SecuritySchemesModule.forRoot({ schemes
 export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   readonly getScopes: ScopesReader;
   readonly userProperty: string | false;
+  /** Reports refused requests (debug line, `onRefusal` hook). */
+  readonly refusals: RefusalReporter;
   private readonly logger = new Logger('SecuritySchemesModule');
   private readonly bindings = new Map<string, SchemeBinding>();
   private readonly defaults: DeclaredRequirement[];
@@ -120,6 +132,10 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     }
     this.getScopes = options.getScopes ?? readGrantedScopes;
     this.userProperty = options.userProperty ?? 'user';
+    if (options.onRefusal !== undefined && typeof options.onRefusal !== 'function') {
+      throw new Error('SecuritySchemesModule: onRefusal must be a function (refusal) => void.');
+    }
+    this.refusals = new RefusalReporter(options.onRefusal);
     // Compiled now, not at init: apps call SwaggerModule.createDocument before init()/listen().
     this.compileAll();
     this.discoverTransportHandlers();
@@ -336,9 +352,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
       ...[...classChain(controller), handler].flatMap((target) => this.levelsOf(target, route)),
     ];
     const terms = composeRequirements(levels, nameOf, route);
-    const alternatives = terms.map((term) => ({
-      schemes: term.map(({ scheme: binding, scopes, optional }) => this.compileScheme(binding, [...scopes], optional, route)),
-    }));
+    const alternatives = terms.map((term) => ({ schemes: term.map((entry) => this.compileScheme(entry, route)) }));
     const security = documentedSecurity(terms, nameOf);
     checkDocumentedSize(security, route);
     const compiled: CompiledRoute = {
@@ -367,16 +381,18 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     ];
   }
 
-  private resolve(requirements: readonly DeclaredRequirement[], route: string) {
+  private resolve(requirements: readonly DeclaredRequirement[], route: string): RequirementEntry<SchemeBinding>[][] {
     return requirements.map((requirement) =>
-      requirement.map(({ scheme, scopes, optional }) => {
+      requirement.map(({ scheme, optional, ...rest }) => {
         const binding = this.bindingFor(scheme, route);
-        return { scheme: binding, scopes, optional: optional || !binding.scheme.autoError };
+        return { ...rest, scheme: binding, optional: optional || !binding.scheme.autoError };
       }),
     );
   }
 
-  private compileScheme(binding: SchemeBinding, scopes: string[], optional: boolean, route: string): CompiledScheme {
+  private compileScheme(entry: RequirementEntry<SchemeBinding>, route: string): CompiledScheme {
+    const { scheme: binding, optional, claims = [], stepUp } = entry;
+    const scopes = [...entry.scopes];
     const { scheme } = binding;
     const declared = scheme.declaredScopes;
     for (const scope of scopes) {
@@ -396,13 +412,24 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
           'no principal can show granted scopes, so every request will be refused with 403.',
       );
     }
+    if ((claims.length > 0 || stepUp) && !binding.validatorType && !binding.validator) {
+      this.logger.warn(
+        `${route} checks claims of scheme "${scheme.schemeName}", which has no validator: ` +
+          'its credentials carry no claims, so every request will be refused.',
+      );
+    }
     const securityScopes = new SecurityScopes(scopes);
+    const insufficientScopeChallenge = `Bearer error="insufficient_scope", scope=${quoteString(securityScopes.scopeStr)}`;
     return {
       binding,
       scheme,
       scopes: securityScopes,
       optional,
-      insufficientScopeChallenge: `Bearer error="insufficient_scope", scope=${quoteString(securityScopes.scopeStr)}`,
+      insufficientScopeChallenge,
+      claimChecks: claims,
+      // A failed claim check asks for more privileges, as a missing scope does (RFC 6750 §3.1).
+      claimFailedChallenge: scopes.length > 0 ? insufficientScopeChallenge : 'Bearer error="insufficient_scope"',
+      ...(stepUp && { stepUp: new CompiledStepUp(stepUp) }),
     };
   }
 

@@ -10,13 +10,23 @@
  * - `@SkipSecurity()` on a level drops every level before it.
  * - An entry is optional when every declaration of its scheme in that term is optional: absent
  *   credentials are then allowed, presented ones must still pass.
+ * - Claim checks merge like scopes: an entry carries every check declared for its scheme in the term
+ *   (a level can only add checks). Step-up requirements narrow: the accepted `acr` values are
+ *   intersected (outer order kept; nothing in common is an error), the shortest `maxAge` wins.
  */
+
+import { claimRequirementKey, type ClaimRequirement } from './claim-checks.js';
+import { mergeStepUp, stepUpKey, type StepUpRequirement } from './step-up.js';
 
 /** One scheme of a term, with the scopes it must grant. */
 export interface RequirementEntry<S> {
   readonly scheme: S;
   readonly scopes: readonly string[];
   readonly optional: boolean;
+  /** Checks on the principal's claims, besides scopes (none when absent). */
+  readonly claims?: readonly ClaimRequirement[];
+  /** What the user's authentication must meet (RFC 9470), if anything. */
+  readonly stepUp?: StepUpRequirement;
 }
 
 /** One alternative of the normal form: every entry must pass (optional ones only when presented). */
@@ -50,7 +60,7 @@ export function composeRequirements<S>(
   for (const level of levels.slice(start)) {
     if (level.alternatives.length === 0) continue;
     const product: RequirementTerm<S>[] = [];
-    for (const term of terms) for (const alternative of level.alternatives) product.push(mergeTerm(term, alternative));
+    for (const term of terms) for (const alternative of level.alternatives) product.push(mergeTerm(term, alternative, where));
     terms = dedupe(product, (term) => termKey(term, nameOf));
     if (terms.length > MAX_ALTERNATIVES) throw tooMany(where, terms.length);
   }
@@ -84,22 +94,42 @@ export function checkDocumentedSize(security: readonly SecurityRequirementObject
   if (security.length > MAX_ALTERNATIVES) throw tooMany(where, security.length);
 }
 
-function mergeTerm<S>(term: RequirementTerm<S>, alternative: RequirementTerm<S>): RequirementTerm<S> {
-  const merged = term.map((entry) => ({ ...entry, scopes: [...entry.scopes] }));
+function mergeTerm<S>(term: RequirementTerm<S>, alternative: RequirementTerm<S>, where: string): RequirementTerm<S> {
+  const merged: RequirementEntry<S>[] = term.map((entry) => ({ ...entry, scopes: [...entry.scopes] }));
   for (const entry of alternative) {
     const index = merged.findIndex((existing) => existing.scheme === entry.scheme);
     if (index < 0) {
-      merged.push({ scheme: entry.scheme, scopes: union([], entry.scopes), optional: entry.optional });
+      merged.push(withChecks({ scheme: entry.scheme, scopes: union([], entry.scopes), optional: entry.optional }, entry, undefined, where));
     } else {
       const existing = merged[index];
-      merged[index] = {
-        scheme: existing.scheme,
-        scopes: union(existing.scopes, entry.scopes),
-        optional: existing.optional && entry.optional,
-      };
+      merged[index] = withChecks(
+        { scheme: existing.scheme, scopes: union(existing.scopes, entry.scopes), optional: existing.optional && entry.optional },
+        existing,
+        entry,
+        where,
+      );
     }
   }
   return merged;
+}
+
+/** `entry` with the claim checks of `outer` then `inner` (each once), and their step-up requirements merged. */
+function withChecks<S>(
+  entry: RequirementEntry<S>,
+  outer: RequirementEntry<S>,
+  inner: RequirementEntry<S> | undefined,
+  where: string,
+): RequirementEntry<S> {
+  const claims: ClaimRequirement[] = [];
+  const keys = new Set<string>();
+  for (const requirement of [...(outer.claims ?? []), ...(inner?.claims ?? [])]) {
+    const key = claimRequirementKey(requirement);
+    if (keys.has(key)) continue;
+    keys.add(key);
+    claims.push(requirement);
+  }
+  const stepUp = mergeStepUp(outer.stepUp, inner?.stepUp, where);
+  return { ...entry, ...(claims.length > 0 && { claims }), ...(stepUp && { stepUp }) };
 }
 
 /** The entries of `term` that may be presented together, largest sets first; optional ones may be left out. */
@@ -115,7 +145,11 @@ function presentVariants<S>(term: RequirementTerm<S>): RequirementEntry<S>[][] {
 
 function termKey<S>(term: RequirementTerm<S>, nameOf: (scheme: S) => string): string {
   return term
-    .map((entry) => `${nameOf(entry.scheme)}${entry.optional ? '?' : ''} ${[...entry.scopes].sort().join(' ')}`)
+    .map(
+      (entry) =>
+        `${nameOf(entry.scheme)}${entry.optional ? '?' : ''} ${[...entry.scopes].sort().join(' ')}` +
+        ` ${(entry.claims ?? []).map(claimRequirementKey).sort().join(' ')} ${stepUpKey(entry.stepUp)}`,
+    )
     .sort()
     .join('\n');
 }

@@ -1,6 +1,8 @@
 import { Logger, type Type } from '@nestjs/common';
 import type { CompiledRoute } from './security.registry.js';
 import type { SecurityRequirementObject } from './security.requirements.js';
+import { describeClaimRequirement } from './claim-checks.js';
+import { describeStepUp } from './step-up.js';
 
 // The compiled requirement of each route is written into @nestjs/swagger's own metadata on the handler,
 // so `SwaggerModule.createDocument` emits it itself, whatever the operationIds, prefixes, versions,
@@ -30,7 +32,7 @@ const userMetadata = new WeakMap<Function, UserMetadata>();
 const logger = new Logger('SecuritySchemesModule');
 
 /** What one route documents: `undefined` leaves the user's metadata as it is. */
-type Documented = { security: SecurityRequirementObject[]; responses: Metadata } | undefined;
+type Documented = { security: SecurityRequirementObject[]; responses: Metadata; checks?: string } | undefined;
 
 /** Per handler, what each controller that routes to it documents (a handler is shared when inherited). */
 const handlerDocs = new WeakMap<Function, { owner: object; byController: Map<Type, Documented> }>();
@@ -67,7 +69,12 @@ export function writeSwaggerMetadata(owner: object, route: CompiledRoute): void 
     docs.byController.set(route.controller, undefined);
   } else {
     const user = saveUserMetadata(handler);
-    docs.byController.set(route.controller, { security, responses: documentedResponses(route, handler, user.responses) });
+    const checks = checksDescription(route);
+    docs.byController.set(route.controller, {
+      security,
+      responses: documentedResponses(route, handler, user.responses),
+      ...(checks !== undefined && { checks }),
+    });
   }
   applyDocs(handler, docs.byController);
 }
@@ -83,7 +90,7 @@ function applyDocs(handler: Function, byController: Map<Type, Documented>): void
       restoreUserMetadata(handler, user);
       return;
     }
-    Reflect.defineMetadata(SWAGGER_API_OPERATION, withSecurity(user.operation, () => documented.security), handler);
+    Reflect.defineMetadata(SWAGGER_API_OPERATION, withSecurity(user.operation, () => documented), handler);
     Reflect.defineMetadata(SWAGGER_API_RESPONSE, documented.responses, handler);
     return;
   }
@@ -92,7 +99,7 @@ function applyDocs(handler: Function, byController: Map<Type, Documented>): void
   for (const controller of byController.keys()) markExploration(controller);
   const current = (): Documented =>
     byController.has(exploring as Type) ? byController.get(exploring as Type) : [...byController.values()].find(Boolean);
-  Reflect.defineMetadata(SWAGGER_API_OPERATION, withSecurity(user.operation, () => current()?.security), handler);
+  Reflect.defineMetadata(SWAGGER_API_OPERATION, withSecurity(user.operation, current), handler);
   const status = successStatus(handler);
   Reflect.defineMetadata(
     SWAGGER_API_RESPONSE,
@@ -182,19 +189,47 @@ function restoreUserMetadata(handler: Function, saved: UserMetadata): void {
 }
 
 /**
- * The user's operation metadata with the `security` of `security()` (no key when it gives undefined).
+ * The user's operation metadata with the `security` of `documented()` (the user's own when it gives
+ * undefined), and the checks OpenAPI cannot express appended to the user's description.
  * Reading a non-empty `security` tells the library that `SwaggerModule.createDocument` documented a
  * secured route (see `noteDocumented`).
  */
-function withSecurity(operation: Metadata | undefined, security: () => SecurityRequirementObject[] | undefined): Metadata {
+function withSecurity(operation: Metadata | undefined, documented: () => Documented): Metadata {
   const user = { ...operation };
   delete user.security;
   return dynamicObject(() => {
-    const current = security();
+    const current = documented();
     if (current === undefined) return operation ?? {};
-    if (current.length > 0) noteDocumented();
-    return { ...user, security: structuredClone(current) };
+    if (current.security.length > 0) noteDocumented();
+    const described = current.checks === undefined ? {} : { description: appendDescription(user.description, current.checks) };
+    return { ...user, security: structuredClone(current.security), ...described };
   });
+}
+
+function appendDescription(own: unknown, checks: string): string {
+  return typeof own === 'string' && own.length > 0 ? `${own}\n\n${checks}` : checks;
+}
+
+/**
+ * The claim and step-up checks of a route, in words (OpenAPI cannot express them), e.g.
+ * `Security checks besides scopes:` then `- HTTPBearer: claim "roles" includes "admin"`, one line per
+ * scheme that has checks (naming the alternative when the route has several). Undefined when none.
+ */
+export function checksDescription(route: CompiledRoute): string | undefined {
+  const lines: string[] = [];
+  route.alternatives.forEach((alternative, index) => {
+    for (const scheme of alternative.schemes) {
+      const checks = [
+        ...(scheme.stepUp ? describeStepUp(scheme.stepUp) : []),
+        ...scheme.claimChecks.map(describeClaimRequirement),
+      ];
+      if (checks.length === 0) continue;
+      const which = route.alternatives.length > 1 ? ` (alternative ${index + 1})` : '';
+      lines.push(`- ${scheme.scheme.schemeName}${which}: ${checks.join('; ')}`);
+    }
+  });
+  if (lines.length === 0) return undefined;
+  return ['Security checks besides scopes (not expressible in OpenAPI):', ...lines].join('\n');
 }
 
 /** The user's responses, plus the 401 and 403 this route can answer when the user documented neither. */
@@ -204,8 +239,15 @@ function documentedResponses(route: CompiledRoute, handler: Function, user: Meta
   // Without method-level responses @nestjs/swagger documents the success status; keep it.
   const responses: Metadata = { ...(user ?? { [successStatus(handler)]: { description: '' } }) };
   if (route.alternatives.length > 0 && !route.optional && !('401' in documented)) responses['401'] = unauthorizedResponse(route);
-  const scoped = route.alternatives.flatMap((alternative) => alternative.schemes).find((scheme) => scheme.scopes.scopes.length > 0);
-  if (scoped && !('403' in documented)) responses['403'] = insufficientScopeResponse(scoped.insufficientScopeChallenge);
+  const schemes = route.alternatives.flatMap((alternative) => alternative.schemes);
+  const scoped = schemes.find((scheme) => scheme.scopes.scopes.length > 0);
+  const claimChecked = schemes.find((scheme) => scheme.claimChecks.length > 0);
+  if ((scoped || claimChecked) && !('403' in documented)) {
+    responses['403'] = insufficientScopeResponse(
+      scoped?.insufficientScopeChallenge ?? claimChecked!.claimFailedChallenge,
+      claimChecked !== undefined,
+    );
+  }
   return responses;
 }
 
@@ -237,8 +279,12 @@ function unauthorizedResponse(route: CompiledRoute): Metadata {
       if (challenge && !challenges.includes(challenge)) challenges.push(challenge);
     }
   }
+  const stepUp = route.alternatives.some((alternative) => alternative.schemes.some((scheme) => scheme.stepUp));
   return {
-    description: 'Not authenticated: the credentials are missing or were refused.',
+    description: stepUp
+      ? 'Not authenticated: the credentials are missing or were refused, or the user must authenticate again, more ' +
+        'strongly or more recently (insufficient_user_authentication, RFC 9470).'
+      : 'Not authenticated: the credentials are missing or were refused.',
     headers: {
       'WWW-Authenticate': {
         description: 'The challenge of each scheme the route accepts.',
@@ -249,9 +295,11 @@ function unauthorizedResponse(route: CompiledRoute): Metadata {
   };
 }
 
-function insufficientScopeResponse(challenge: string): Metadata {
+function insufficientScopeResponse(challenge: string, claimChecks: boolean): Metadata {
   return {
-    description: 'Not enough permissions: the credentials lack a required scope (insufficient_scope).',
+    description: claimChecks
+      ? 'Not enough permissions: the credentials lack a required scope or fail a claim check (insufficient_scope).'
+      : 'Not enough permissions: the credentials lack a required scope (insufficient_scope).',
     headers: {
       'WWW-Authenticate': {
         description: 'An insufficient_scope challenge naming the required scopes (RFC 6750).',

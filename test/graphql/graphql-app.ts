@@ -10,6 +10,7 @@ import {
   Security,
   SecuritySchemesModule,
   SkipSecurity,
+  type RefusalHook,
   type SecurityScopes,
 } from 'nestjs-security-schemes';
 import { TokenValidator, type TokenPrincipal } from '../utils/tokens';
@@ -122,7 +123,7 @@ export class ReportsResolver {
   }
 }
 
-export function graphqlModules() {
+export function graphqlModules(onRefusal?: RefusalHook) {
   return [
     SecuritySchemesModule.forRoot({
       schemes: [
@@ -130,6 +131,7 @@ export function graphqlModules() {
         { scheme: apiKey, validator: KeyValidator },
         { scheme: optionalBearer, validator: TokenValidator },
       ],
+      onRefusal,
     }),
     GraphQLModule.forRoot<ApolloDriverConfig>({
       driver: ApolloDriver,

@@ -4,6 +4,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { RefusalHook } from 'nestjs-security-schemes';
 import { graphqlModules, GRAPHQL_PROVIDERS } from './graphql-app';
 import { PLATFORMS, type Platform } from '../utils/platforms';
 
@@ -29,9 +30,9 @@ export interface GraphQLServer {
   close(): Promise<void>;
 }
 
-/** A real Nest + Apollo server listening on a free port, with the logger off. */
-export async function startGraphQLServer(platform: Platform): Promise<GraphQLServer> {
-  const moduleRef = await Test.createTestingModule({ imports: graphqlModules(), providers: GRAPHQL_PROVIDERS }).compile();
+/** A real Nest + Apollo server listening on a free port, with the logger off; `onRefusal` is the module's hook. */
+export async function startGraphQLServer(platform: Platform, onRefusal?: RefusalHook): Promise<GraphQLServer> {
+  const moduleRef = await Test.createTestingModule({ imports: graphqlModules(onRefusal), providers: GRAPHQL_PROVIDERS }).compile();
   const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
     logger: false,
   });

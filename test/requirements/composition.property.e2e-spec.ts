@@ -1,13 +1,23 @@
+import { Injectable } from '@nestjs/common';
 import fc from 'fast-check';
-import { APIKeyHeader, SecuritySchemesModule, type SchemeRequirement } from 'nestjs-security-schemes';
+import {
+  APIKeyHeader,
+  equals,
+  includes,
+  SecuritySchemesModule,
+  type ClaimCheck,
+  type SchemeRequirement,
+  type SecurityValidator,
+} from 'nestjs-security-schemes';
 import { buildDocument } from '../utils/openapi';
 import { createTestApp, type Platform, type TestApp } from '../utils/platforms';
 import { routeController, type Alternative, type LevelDeclaration } from '../utils/routes';
-import { TokenValidator } from '../utils/tokens';
 
-// For random declarations at every level and random requests: the guard decides what the normal form
-// says, and the document lists exactly that form. The oracle below builds the product of the levels
-// and merges per term on its own; it shares no code with the compiler.
+// For random declarations at every level (scopes and claim checks) and random requests: the guard
+// decides what the normal form says, the document lists exactly that form and states its claim checks,
+// and a route never lets in a request that its outer levels alone refuse (an inner level only narrows).
+// The oracle below builds the product of the levels and merges per term on its own; it shares no code
+// with the compiler.
 
 const SCHEMES = ['A', 'B', 'C', 'D'] as const;
 type Name = (typeof SCHEMES)[number];
@@ -19,18 +29,33 @@ const schemes: Record<Name, APIKeyHeader> = {
   D: new APIKeyHeader({ name: 'X-D', schemeName: 'D', autoError: false }),
 };
 const SCOPES = ['s1', 's2'];
+/** Claim checks an entry may declare, by name; each made once, as an application would. */
+const CHECKS = {
+  r1: { claim: 'roles', check: includes('r1'), text: 'claim "roles" includes "r1"', passes: (p: Principal) => p.roles.includes('r1') },
+  r2: { claim: 'roles', check: includes('r2'), text: 'claim "roles" includes "r2"', passes: (p: Principal) => p.roles.includes('r2') },
+  t1: { claim: 'tid', check: equals('t1'), text: 'claim "tid" equals "t1"', passes: (p: Principal) => p.tid === 't1' },
+};
+type CheckName = keyof typeof CHECKS;
+const CHECK_NAMES = Object.keys(CHECKS) as CheckName[];
 
 interface Entry {
   scheme: Name;
   scopes: string[];
   optional: boolean;
+  claims: CheckName[];
 }
 interface Level {
   alternatives: Entry[][];
   skip: boolean;
 }
-/** Per scheme: not sent, sent and refused by the validator, or sent and granting these scopes. */
-type Sent = 'absent' | 'invalid' | { scopes: string[] };
+/** What a valid credential grants. */
+interface Principal {
+  scopes: string[];
+  roles: string[];
+  tid: string;
+}
+/** Per scheme: not sent, sent and refused by the validator, or sent and granting these scopes and claims. */
+type Sent = 'absent' | 'invalid' | Principal;
 type Request = Record<Name, Sent>;
 interface Route {
   base: Level;
@@ -43,20 +68,21 @@ const entry = fc.record({
   scheme: fc.constantFrom(...SCHEMES),
   scopes: fc.subarray(SCOPES),
   optional: fc.integer({ min: 0, max: 3 }).map((n) => n === 0), // about a quarter of entries
+  claims: fc.oneof(fc.constant([] as CheckName[]), fc.constant([] as CheckName[]), fc.subarray(CHECK_NAMES, { maxLength: 2 })),
 });
 const alternatives = fc.array(fc.array(entry, { minLength: 1, maxLength: 2 }), { maxLength: 2 });
 const level = fc.record({ alternatives, skip: fc.integer({ min: 0, max: 5 }).map((n) => n === 0) });
 const sent: fc.Arbitrary<Sent> = fc.oneof(
   fc.constant('absent' as const),
   fc.constant('invalid' as const),
-  fc.subarray(SCOPES).map((scopes) => ({ scopes })),
+  fc.record({ scopes: fc.subarray(SCOPES), roles: fc.subarray(['r1', 'r2']), tid: fc.constantFrom('t1', 't2') }),
 );
 const request = fc.record({ A: sent, B: sent, C: sent, D: sent });
 const route = fc.record({ base: level, controller: level, handler: level, requests: fc.array(request, { minLength: 3, maxLength: 3 }) });
 
 // ---- the oracle ----
 
-type Term = Map<Name, { scopes: Set<string>; optional: boolean }>;
+type Term = Map<Name, { scopes: Set<string>; optional: boolean; claims: CheckName[] }>;
 
 function normalForm(levels: Level[]): Term[] {
   const start = Math.max(0, ...levels.map((l, i) => (l.skip ? i : 0)));
@@ -66,14 +92,17 @@ function normalForm(levels: Level[]): Term[] {
     const next: Term[] = [];
     for (const term of terms) {
       for (const alternative of alts) {
-        const merged: Term = new Map([...term].map(([n, e]) => [n, { scopes: new Set(e.scopes), optional: e.optional }]));
-        for (const { scheme, scopes, optional } of alternative) {
+        const merged: Term = new Map(
+          [...term].map(([n, e]) => [n, { scopes: new Set(e.scopes), optional: e.optional, claims: [...e.claims] }]),
+        );
+        for (const { scheme, scopes, optional, claims } of alternative) {
           const own = optional || scheme === 'D';
           const existing = merged.get(scheme);
           if (existing) {
             scopes.forEach((s) => existing.scopes.add(s));
             existing.optional &&= own;
-          } else merged.set(scheme, { scopes: new Set(scopes), optional: own });
+            for (const check of claims) if (!existing.claims.includes(check)) existing.claims.push(check);
+          } else merged.set(scheme, { scopes: new Set(scopes), optional: own, claims: [...claims] });
         }
         if (!next.some((other) => termKey(other) === termKey(merged))) next.push(merged);
       }
@@ -85,9 +114,27 @@ function normalForm(levels: Level[]): Term[] {
 
 function termKey(term: Term): string {
   return [...term]
-    .map(([n, e]) => `${n}${e.optional ? '?' : ''}:${[...e.scopes].sort().join(',')}`)
+    .map(([n, e]) => `${n}${e.optional ? '?' : ''}:${[...e.scopes].sort().join(',')}|${[...e.claims].sort().join(',')}`)
     .sort()
     .join(' ');
+}
+
+/** What the document lists for a term without optional entries: schemes and scopes, not claim checks. */
+function scopesKey(term: Term): string {
+  return requirementKey(Object.fromEntries([...term].map(([n, e]) => [n, [...e.scopes]])));
+}
+
+/** The description lines the document must state: each term's claim checks, per scheme, in order declared. */
+function describedChecks(terms: Term[]): string[] {
+  const lines: string[] = [];
+  terms.forEach((term, index) => {
+    for (const [n, e] of term) {
+      if (e.claims.length === 0) continue;
+      const which = terms.length > 1 ? ` (alternative ${index + 1})` : '';
+      lines.push(`- ${n}${which}: ${e.claims.map((check) => CHECKS[check].text).join('; ')}`);
+    }
+  });
+  return lines;
 }
 
 /** Every set of schemes a client may send for the form, as `A:s1,s2 B:` strings; '' is "nothing". */
@@ -130,6 +177,7 @@ function decide(terms: Term[], req: Request): Decision {
       if (s === 'absent') continue;
       if (s === 'invalid') failed = { status: 401 };
       else if (![...e.scopes].every((scope) => s.scopes.includes(scope))) failed = { status: 403 };
+      else if (!e.claims.every((check) => CHECKS[check].passes(s))) failed = { status: 403 };
       if (failed) break;
     }
     if (!failed) return { status: 200, user: entries.find(([n]) => req[n] !== 'absent')![0].toLowerCase() };
@@ -144,14 +192,39 @@ function decide(terms: Term[], req: Request): Decision {
 
 const toDeclaration = (l: Level): LevelDeclaration => ({ alternatives: l.alternatives.map(toAlternative), skip: l.skip });
 const toAlternative = (alternative: Entry[]): Alternative =>
-  alternative.map(({ scheme, scopes, optional }): SchemeRequirement => ({ scheme: schemes[scheme], scopes, optional }));
+  alternative.map(({ scheme, scopes, optional, claims }): SchemeRequirement => ({
+    scheme: schemes[scheme],
+    scopes,
+    optional,
+    ...(claims.length > 0 && { claims: claimChecks(claims) }),
+  }));
+
+/** `{ roles: [includes('r1'), includes('r2')], tid: [equals('t1')] }`: checks grouped by claim, in order. */
+function claimChecks(names: CheckName[]): Record<string, ClaimCheck[]> {
+  const checks: Record<string, ClaimCheck[]> = {};
+  for (const name of names) (checks[CHECKS[name].claim] ??= []).push(CHECKS[name].check);
+  return checks;
+}
+
+/**
+ * Reads test credentials `sub;scopes;roles;tid` (`a;s1,s2;r1;t1`); `rejected;` is refused. The principal
+ * is a plain object, so claim checks read it.
+ */
+@Injectable()
+class ClaimsTokenValidator implements SecurityValidator<string> {
+  validate(raw: string) {
+    const [sub, scopes = '', roles = '', tid] = raw.split(';');
+    if (!sub || sub === 'rejected') return null;
+    return { sub, scopes: scopes ? scopes.split(',') : [], roles: roles ? roles.split(',') : [], tid };
+  }
+}
 
 function headersOf(req: Request): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of SCHEMES) {
     const s = req[name];
     if (s === 'absent') continue;
-    headers[`X-${name}`] = s === 'invalid' ? 'rejected;' : `${name.toLowerCase()};${s.scopes.join(',')}`;
+    headers[`X-${name}`] = s === 'invalid' ? 'rejected;' : `${name.toLowerCase()};${s.scopes.join(',')};${s.roles.join(',')};${s.tid}`;
   }
   return headers;
 }
@@ -176,18 +249,20 @@ async function checkApp(platform: Platform, defaults: Entry[][], routes: Route[]
   const t = await createTestApp(platform, {
     imports: [
       SecuritySchemesModule.forRoot({
-        schemes: SCHEMES.map((name) => ({ scheme: schemes[name], validator: TokenValidator })),
+        schemes: SCHEMES.map((name) => ({ scheme: schemes[name], validator: ClaimsTokenValidator })),
         defaultSecurity: defaults.map(toAlternative),
       }),
     ],
-    providers: [TokenValidator],
-    controllers: routes.map((r, i) =>
+    providers: [ClaimsTokenValidator],
+    controllers: routes.flatMap((r, i) => [
       routeController(`p/${i}`, `Route${i}Controller`, {
         base: toDeclaration(r.base),
         controller: toDeclaration(r.controller),
         handler: toDeclaration(r.handler),
       }),
-    ),
+      // The same route without its handler's declaration: what the outer levels alone decide.
+      routeController(`p/${i}/outer`, `Route${i}OuterController`, { base: toDeclaration(r.base), controller: toDeclaration(r.controller) }),
+    ]),
   });
   try {
     const document = buildDocument(t.app);
@@ -196,12 +271,24 @@ async function checkApp(platform: Platform, defaults: Entry[][], routes: Route[]
       const security: Record<string, string[]>[] = document.paths[`/p/${i}`].get!.security ?? [];
       expect({ route: i, documented: security.map(requirementKey).sort() }).toEqual({ route: i, documented: documentedKeys(terms) });
       if (![...terms].some((term) => [...term.values()].some((e) => e.optional))) {
-        expect({ route: i, order: security.map(requirementKey) }).toEqual({ route: i, order: terms.map((term) => termKey(term).replace(/\?/g, '')) });
+        expect({ route: i, order: security.map(requirementKey) }).toEqual({ route: i, order: [...new Set(terms.map(scopesKey))] });
       }
+      const description: string | undefined = document.paths[`/p/${i}`].get!.description;
+      const lines = describedChecks(terms);
+      expect({ route: i, description: description?.split('\n').slice(1) ?? [] }).toEqual({ route: i, description: lines });
+      // An inner level only narrows: what the route lets in, its outer levels alone let in too. Checked
+      // when the outer form has no optional entry: an optional term that lets a request in anonymously
+      // yields to an earlier refusal, and ANDing a required scheme into it can turn that into a pass.
+      const outerTerms = normalForm([{ alternatives: defaults, skip: false }, r.base, r.controller]);
+      const narrows = !r.handler.skip && outerTerms.length > 0 && outerTerms.every((term) => [...term.values()].every((e) => !e.optional));
       for (const req of r.requests) {
         const answer = await send(t, platform, `/p/${i}`, headersOf(req));
         const got = answer.status === 200 ? { status: 200, user: answer.body.user } : { status: answer.status };
         expect({ route: i, request: req, decision: got }).toEqual({ route: i, request: req, decision: decide(terms, req) });
+        if (narrows && answer.status === 200) {
+          const outer = await send(t, platform, `/p/${i}/outer`, headersOf(req));
+          expect({ route: i, request: req, outer: outer.status }).toEqual({ route: i, request: req, outer: 200 });
+        }
       }
     }
   } finally {

@@ -12,6 +12,7 @@ import {
   SecurityGuard,
   SecuritySchemesModule,
   SkipSecurity,
+  type RefusalHook,
   type SecurityScopes,
 } from 'nestjs-security-schemes';
 import { TokenValidator, type TokenPrincipal } from '../utils/tokens';
@@ -118,7 +119,7 @@ export class OpenGateway {
   }
 }
 
-export function gatewayModules() {
+export function gatewayModules(onRefusal?: RefusalHook) {
   return [
     SecuritySchemesModule.forRoot({
       schemes: [
@@ -128,6 +129,7 @@ export function gatewayModules() {
         { scheme: queryKey, validator: KeyValidator },
         { scheme: cookieKey, validator: KeyValidator },
       ],
+      onRefusal,
     }),
   ];
 }

@@ -1,0 +1,213 @@
+import { Controller, Get, HttpException, Injectable } from '@nestjs/common';
+import {
+  APIKeyHeader,
+  HTTPBasic,
+  HTTPBearer,
+  Security,
+  SecurityHttpException,
+  SecuritySchemesModule,
+  type SecurityRefusal,
+  type SecurityValidator,
+} from 'nestjs-security-schemes';
+import { CaptureLogger } from '../utils/capture-logger';
+import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+
+const bearer = new HTTPBearer({ schemeName: 'bearer' });
+const apiKey = new APIKeyHeader({ name: 'X-API-Key', schemeName: 'apiKey' });
+const basic = new HTTPBasic({ schemeName: 'basic' });
+
+/** The token names what the validator does with it. */
+@Injectable()
+class BehaviourValidator implements SecurityValidator<{ credentials: string }> {
+  validate({ credentials }: { credentials: string }) {
+    switch (credentials) {
+      case 'falsy':
+        return null;
+      case 'throws':
+        throw new TypeError('a bug in the validator');
+      case 'http-401':
+        throw new HttpException('Refused by the application', 401);
+      case 'expired':
+        throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': 'Bearer error="invalid_token"' }, 'expired');
+      case 'unavailable':
+        throw new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': '30' }, 'key_set_unavailable');
+      default:
+        return { sub: credentials, scopes: ['read'] };
+    }
+  }
+}
+
+@Controller()
+class RefusalsController {
+  @Security(bearer)
+  @Get('items')
+  items() {
+    return 'items';
+  }
+
+  @Security(bearer, ['write'])
+  @Get('write')
+  write() {
+    return 'written';
+  }
+
+  @Security(bearer)
+  @Security(apiKey)
+  @Get('either')
+  either() {
+    return 'either';
+  }
+
+  @Security(basic)
+  @Get('basic')
+  basicRoute() {
+    return 'basic';
+  }
+}
+
+type Seen = Omit<SecurityRefusal, 'context'> & { transport: string };
+
+describe.each(PLATFORMS)('refusals reach onRefusal and the debug log (%s)', (platform) => {
+  let t: TestApp;
+  const logger = new CaptureLogger();
+  const seen: Seen[] = [];
+  let hook: (refusal: SecurityRefusal) => void = () => undefined;
+
+  beforeAll(async () => {
+    t = await createTestApp(
+      platform,
+      {
+        imports: [
+          SecuritySchemesModule.forRoot({
+            schemes: [{ scheme: bearer, validator: BehaviourValidator }, { scheme: apiKey }, { scheme: basic }],
+            onRefusal: (refusal) => hook(refusal),
+          }),
+        ],
+        providers: [BehaviourValidator],
+        controllers: [RefusalsController],
+      },
+      (app) => app.useLogger(logger),
+    );
+  });
+  afterAll(() => t.close());
+  beforeEach(() => {
+    seen.length = 0;
+    logger.clear();
+    hook = ({ context, ...refusal }) => seen.push({ ...refusal, transport: context.getType() });
+  });
+
+  const refusal = (reason: string, status: number, schemes: string[], handler: string): Seen => ({
+    reason: reason as Seen['reason'],
+    status,
+    schemes,
+    handler,
+    transport: 'http',
+  });
+
+  it.each([
+    ['credentials_missing', {}, 401],
+    ['principal_refused', { Authorization: 'Bearer falsy' }, 401],
+    ['validator_error', { Authorization: 'Bearer throws' }, 401],
+    ['principal_refused', { Authorization: 'Bearer http-401' }, 401],
+    ['expired', { Authorization: 'Bearer expired' }, 401],
+    ['key_set_unavailable', { Authorization: 'Bearer unavailable' }, 503],
+  ] as const)('%s: one call and one debug line, the answer unchanged', async (reason, headers, status) => {
+    const response = await t.http.get('/items?api_key=secret-in-query').set(headers);
+    expect(response.status).toBe(status);
+    expect(seen).toEqual([refusal(reason, status, ['bearer'], 'RefusalsController.items')]);
+    expect(logger.messages('debug', 'SecurityGuard').filter((line) => line.startsWith('Refused'))).toEqual([
+      `Refused GET /items (RefusalsController.items) with ${status}, scheme "bearer": ${reason}`,
+    ]);
+  });
+
+  it('scope_missing: a 403', async () => {
+    const response = await t.http.get('/write').set('Authorization', 'Bearer alice');
+    expect(response.status).toBe(403);
+    expect(seen).toEqual([refusal('scope_missing', 403, ['bearer'], 'RefusalsController.write')]);
+  });
+
+  it('malformed: credentials the scheme cannot read', async () => {
+    const response = await t.http.get('/basic').set('Authorization', 'Basic !!!');
+    expect(response.status).toBe(401);
+    expect(seen).toEqual([refusal('malformed', 401, ['basic'], 'RefusalsController.basicRoute')]);
+  });
+
+  it('every alternative missing: one refusal naming each alternative', async () => {
+    const response = await t.http.get('/either');
+    expect(response.status).toBe(401);
+    expect(seen).toEqual([refusal('credentials_missing', 401, ['bearer', 'apiKey'], 'RefusalsController.either')]);
+    expect(logger.messages('debug', 'SecurityGuard')).toContain(
+      'Refused GET /either (RefusalsController.either) with 401, schemes "bearer", "apiKey": credentials_missing',
+    );
+  });
+
+  it('alternatives: the refusal answered is the one reported', async () => {
+    const response = await t.http.get('/either').set('Authorization', 'Bearer expired');
+    expect(response.status).toBe(401);
+    expect(seen).toEqual([refusal('expired', 401, ['bearer'], 'RefusalsController.either')]);
+  });
+
+  it('an accepted request reports nothing', async () => {
+    expect((await t.http.get('/either').set('X-API-Key', 'k')).status).toBe(200);
+    expect((await t.http.get('/items').set('Authorization', 'Bearer alice')).status).toBe(200);
+    expect(seen).toEqual([]);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('the hook is never given the credentials', async () => {
+    let given: SecurityRefusal | undefined;
+    hook = (refusal) => (given = refusal);
+    await t.http.get('/items').set('Authorization', 'Bearer throws');
+    const { context, ...rest } = given!;
+    expect(rest.reason).toBe('validator_error');
+    expect(JSON.stringify(rest)).not.toContain('throws');
+    expect(Object.keys(rest).sort()).toEqual(['handler', 'reason', 'schemes', 'status']);
+    expect(context.getType()).toBe('http');
+  });
+
+  it('a hook that throws changes nothing; one WARN, once', async () => {
+    hook = () => {
+      throw new RangeError('metrics are down');
+    };
+    for (let i = 0; i < 3; i++) {
+      const response = await t.http.get('/items').set('Authorization', 'Bearer expired');
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    }
+    hook = () => Promise.reject(new Error('async metrics are down'));
+    expect((await t.http.get('/items')).status).toBe(401);
+    expect(logger.messages('warn', 'SecurityGuard')).toEqual([
+      'The onRefusal hook threw RangeError; refusals are answered as usual. (Said once.)',
+    ]);
+  });
+});
+
+describe.each(PLATFORMS)('onRefusal from forRootAsync (%s)', (platform) => {
+  it('calls the hook the factory returns', async () => {
+    const reasons: string[] = [];
+    const t = await createTestApp(platform, {
+      imports: [
+        SecuritySchemesModule.forRootAsync({
+          useFactory: async () => ({ schemes: [bearer, apiKey, basic], onRefusal: ({ reason }: SecurityRefusal) => void reasons.push(reason) }),
+        }),
+      ],
+      controllers: [RefusalsController],
+    });
+    try {
+      expect((await t.http.get('/items')).status).toBe(401);
+      expect(reasons).toEqual(['credentials_missing']);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('onRefusal configuration', () => {
+  it('refuses a hook that is not a function at start-up', async () => {
+    await expect(
+      createTestApp('express', {
+        imports: [SecuritySchemesModule.forRoot({ schemes: [bearer], onRefusal: 'log' as never })],
+      }),
+    ).rejects.toThrow('SecuritySchemesModule: onRefusal must be a function (refusal) => void.');
+  });
+});
