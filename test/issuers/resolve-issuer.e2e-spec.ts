@@ -4,7 +4,6 @@ import { CurrentUser, HTTPBearer, MultiIssuerValidator, Security, SecurityScheme
 import { craftJws, now } from '../jwt/craft';
 import { ok, outcome } from '../utils/auth';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
-import { recordingReasons } from '../utils/refusal-reasons';
 
 const REFUSED = {
   status: 401,
@@ -25,7 +24,7 @@ class TenantController {
 
 describe.each(PLATFORMS)('MultiIssuerValidator with resolveIssuer: tenants of a multi-tenant provider (%s)', (platform) => {
   let t: TestApp;
-  let reasons: RefusalReason[];
+  const reasons: RefusalReason[] = [];
   const keys = { contoso: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, fabrikam: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey };
   const asked: string[] = [];
   const issuerOf = (tenant: string) => `https://login.example.com/${tenant}/v2.0`;
@@ -37,19 +36,16 @@ describe.each(PLATFORMS)('MultiIssuerValidator with resolveIssuer: tenants of a 
   };
 
   beforeAll(async () => {
-    const recorded = recordingReasons(
-      new MultiIssuerValidator({
+    const validator = new MultiIssuerValidator({
         resolveIssuer: async (iss) => {
           asked.push(iss);
           const tenant = TENANT_ISSUER.exec(iss)?.[1];
           if (tenant !== 'contoso' && tenant !== 'fabrikam') return undefined;
           return { key: createPublicKey(keys[tenant]), algorithms: ['ES256'], audience: 'api' };
         },
-      }),
-    );
-    reasons = recorded.reasons;
+    });
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme, validator: recorded.validator }] })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme, validator }], onRefusal: (refusal) => reasons.push(refusal.reason) })],
       controllers: [TenantController],
     });
   });
