@@ -16,6 +16,15 @@ import type { IssuedTokenClaims, IssuerResolver, IssuerSettings, MultiIssuerVali
 
 const OWNER = 'MultiIssuerValidator';
 
+/** The JWT checks of one issuer; the cache they feed is the validator's, cleared when the issuer's keys go. */
+class IssuerJwtValidator extends JwtValidator {
+  keysRemoved: () => void = () => undefined;
+
+  protected override onKeysRemoved(): void {
+    this.keysRemoved();
+  }
+}
+
 /** How one trusted issuer's tokens are checked, built once. */
 interface IssuerChecks {
   readonly issuer: string;
@@ -200,7 +209,8 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
       throw new Error(`${OWNER}: ${where}: give "algorithms" (JWTs verified with the issuer's keys) or "introspection" (opaque tokens), or both.`);
     }
     try {
-      const jwt = settings.algorithms === undefined ? undefined : new JwtValidator({ ...jwtSettings, algorithms: settings.algorithms, issuer, cache: false });
+      const jwt = settings.algorithms === undefined ? undefined : new IssuerJwtValidator({ ...jwtSettings, algorithms: settings.algorithms, issuer, cache: false });
+      if (jwt) jwt.keysRemoved = () => this.cache?.clear();
       const client = introspection === undefined ? undefined : new IntrospectionClient(OWNER, issuer, introspection, () => this.introspectionCalls++);
       const maxAge = introspection === undefined || introspection.cache === false ? 0 : (introspection.cache?.maxAgeSeconds ?? 60);
       return { issuer, jwt, readScopes: scopesReader(settings.scopes, OWNER), introspection: client, introspectionMaxAgeSeconds: maxAge };

@@ -103,8 +103,13 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
       jwksUri !== undefined ? { jwksUri } : { discoveryUrl, issuer: this.issuers[0] },
       this.specs,
       options.jwks,
-      () => this.cache?.clear(),
+      () => this.onKeysRemoved(),
     );
+  }
+
+  /** A fetch of the key set found keys gone: tokens they signed must not stay cached. */
+  protected onKeysRemoved(): void {
+    this.cache?.clear();
   }
 
   validate(credentials: unknown, _scopes: SecurityScopes, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {

@@ -239,6 +239,16 @@ describe.each(PLATFORMS)('MultiIssuerValidator: a JWT issuer and an opaque-token
     expect(await get('/read', token)).toEqual(ok({ iss: opaqueIssuer.issuer, client: 'machine' }));
   });
 
+  it('forgets cached tokens signed by a key the JWT issuer removed from its key set', async () => {
+    const oldToken = await jwtIssuer.clientCredentialsToken();
+    expect(await get('/read', oldToken)).toEqual(ok({ iss: jwtIssuer.issuer, client: 'machine' }));
+    await jwtIssuer.setKeys(['b']);
+    await sleep(JWKS_COOLDOWN * 1000 + 100);
+    // A token with a new kid makes the validator fetch the key set; the old key is gone from it.
+    expect(await get('/read', await jwtIssuer.clientCredentialsToken())).toEqual(ok({ iss: jwtIssuer.issuer, client: 'machine' }));
+    expect(await observe('/read', oldToken)).toEqual({ ...REFUSED, reasons: ['unknown_key'] });
+  });
+
   it('answers 503 with Retry-After (key_set_unavailable) when a JWT needs a key and the JWT issuer is down', async () => {
     await jwtIssuer.down();
     try {
