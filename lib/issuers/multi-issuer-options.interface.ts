@@ -1,6 +1,7 @@
 import type { IntrospectionClaims, IntrospectionEndpointOptions } from '../introspection/introspection-options.interface.js';
 import type { JwtAlgorithm } from '../jwt/algorithms.js';
 import type { JwtClaims, JwtValidatorOptions } from '../jwt/jwt-validator-options.interface.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ClaimsToPrincipal } from '../token-principal.js';
 
 /**
@@ -44,4 +45,10 @@ export interface MultiIssuerValidatorOptions<TPrincipal = IssuedTokenClaims> {
   toPrincipal?: ClaimsToPrincipal<IssuedTokenClaims, TPrincipal>;
   /** Cache of verified tokens (both kinds) until their `exp`. Default `{ max: 10000, maxAgeSeconds: 300 }`; `false` for none. */
   cache?: { max?: number; maxAgeSeconds?: number } | false;
+  /**
+   * Revoked tokens (`jti`, `sid`, `sub` + `iat`), checked on every request, cache hits included; a revoked
+   * one is a 401 (reason `revoked`). Default: the module's store, if it has one; `false`: none. The store
+   * does not tell issuers apart: revoking a `sub` revokes it at every issuer.
+   */
+  revocation?: RevocationStore | false;
 }

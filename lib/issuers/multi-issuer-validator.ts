@@ -9,7 +9,8 @@ import type { HTTPAuthorizationCredentials } from '../models.js';
 import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
 import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
-import { tokenRefusal } from '../token-refusal.js';
+import { RevocationStore } from '../revocation/revocation-store.js';
+import { revokedTokenRefusal, tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { BoundedMap } from './bounded-map.js';
 import type { IssuedTokenClaims, IssuerResolver, IssuerSettings, MultiIssuerValidatorOptions, TrustedIssuer } from './multi-issuer-options.interface.js';
@@ -73,6 +74,9 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   private readonly opaque: IssuerChecks | undefined;
   private readonly toPrincipal: ClaimsToPrincipal<IssuedTokenClaims, TPrincipal> | undefined;
   private readonly cache: VerifiedTokenCache<IssuedTokenClaims> | undefined;
+  /** Checked on every request, cache hits included. */
+  private revocation: RevocationStore | undefined;
+  private readonly ownRevocation: boolean;
 
   constructor(options: MultiIssuerValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
@@ -104,6 +108,16 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
     }
     this.toPrincipal = options.toPrincipal;
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
+    if (options.revocation !== undefined && options.revocation !== false && !(options.revocation instanceof RevocationStore)) {
+      throw new Error(`${OWNER}: revocation must be a RevocationStore or false.`);
+    }
+    this.ownRevocation = options.revocation !== undefined;
+    this.revocation = options.revocation || undefined;
+  }
+
+  /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
+  useModuleRevocationStore(store: RevocationStore): void {
+    if (!this.ownRevocation) this.revocation = store;
   }
 
   validate(
@@ -113,20 +127,25 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   ): ValidationResult<TPrincipal | IssuedTokenClaims> | Promise<ValidationResult<TPrincipal | IssuedTokenClaims>> {
     const token = bearerToken(credentials);
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return principalFromClaims(cached, this.toPrincipal, context);
+    if (cached !== undefined) return this.principalOf(cached, context);
     let verified: Verified | Promise<Verified>;
     try {
       verified = this.verify(token);
     } catch (error) {
       throw tokenRefusal(error, this.logger);
     }
-    if (!(verified instanceof Promise)) return principalFromClaims(this.remember(token, verified), this.toPrincipal, context);
+    if (!(verified instanceof Promise)) return this.principalOf(this.remember(token, verified), context);
     return verified.then(
-      (value) => principalFromClaims(this.remember(token, value), this.toPrincipal, context),
+      (value) => this.principalOf(this.remember(token, value), context),
       (error: unknown) => {
         throw tokenRefusal(error, this.logger);
       },
     );
+  }
+
+  private principalOf(claims: IssuedTokenClaims, context: ExecutionContext) {
+    if (this.revocation?.isRevoked(claims)) throw revokedTokenRefusal(); // a cached token may have been revoked since
+    return principalFromClaims(claims, this.toPrincipal, context);
   }
 
   /** Chooses the issuer and checks the token with it alone. Throws `InvalidTokenError` or an unavailable-provider error. */
