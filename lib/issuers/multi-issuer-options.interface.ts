@@ -1,24 +1,28 @@
 import type { IntrospectionClaims, IntrospectionEndpointOptions } from '../introspection/introspection-options.interface.js';
-import type { JwtAlgorithm } from '../jwt/algorithms.js';
 import type { JwtClaims, JwtValidatorOptions } from '../jwt/jwt-validator-options.interface.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ClaimsToPrincipal } from '../token-principal.js';
+
+/** An issuer whose JWTs are verified with its keys (`key`, `jwksUri` or discovery); opaque tokens too with `introspection`. */
+export interface JwtIssuerSettings extends Omit<JwtValidatorOptions, 'issuer' | 'toPrincipal' | 'cache'> {
+  /** This issuer's introspection endpoint, for its opaque tokens (RFC 7662). */
+  introspection?: IntrospectionEndpointOptions;
+}
+
+/** An issuer whose tokens are all introspected (RFC 7662); its scopes are read as `introspection.scopes` says. */
+export interface IntrospectedIssuerSettings {
+  introspection: IntrospectionEndpointOptions;
+  algorithms?: undefined;
+}
 
 /**
  * How the tokens of one trusted issuer are checked: JWTs with its keys (`algorithms`, and `key`,
  * `jwksUri` or discovery), opaque tokens at its introspection endpoint (`introspection`), or both.
  */
-export interface IssuerSettings extends Omit<JwtValidatorOptions, 'issuer' | 'algorithms' | 'toPrincipal' | 'cache'> {
-  /** The JWS algorithms of this issuer's JWTs. Required for JWTs; without it, every token of this issuer is introspected. */
-  algorithms?: readonly JwtAlgorithm[];
-  /** This issuer's introspection endpoint and the API's client credentials there: opaque tokens (RFC 7662). */
-  introspection?: IntrospectionEndpointOptions;
-}
+export type IssuerSettings = JwtIssuerSettings | IntrospectedIssuerSettings;
 
 /** A trusted issuer: its exact `iss` and how its tokens are checked. */
-export interface TrustedIssuer extends IssuerSettings {
-  issuer: string;
-}
+export type TrustedIssuer = IssuerSettings & { issuer: string };
 
 /** Decides whether an `iss` is trusted (e.g. one tenant of a multi-tenant provider) and how its tokens are checked. */
 export type IssuerResolver = (iss: string) => IssuerSettings | null | undefined | false | Promise<IssuerSettings | null | undefined | false>;

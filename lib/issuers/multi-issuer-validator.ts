@@ -232,7 +232,8 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
       if (jwt) jwt.keysRemoved = () => this.cache?.clear();
       const client = introspection === undefined ? undefined : new IntrospectionClient(OWNER, issuer, introspection, () => this.introspectionCalls++);
       const maxAge = introspection === undefined || introspection.cache === false ? 0 : (introspection.cache?.maxAgeSeconds ?? 60);
-      return { issuer, jwt, readScopes: scopesReader(settings.scopes, OWNER), introspection: client, introspectionMaxAgeSeconds: maxAge };
+      const scopes = settings.algorithms === undefined ? undefined : settings.scopes;
+      return { issuer, jwt, readScopes: scopesReader(scopes, OWNER), introspection: client, introspectionMaxAgeSeconds: maxAge };
     } catch (error) {
       throw new Error(`${OWNER}: ${where}: ${error instanceof Error ? error.message.replace(/^\w+Validator: /, '') : String(error)}`);
     }
