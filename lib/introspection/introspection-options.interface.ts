@@ -1,4 +1,5 @@
 import type { GrantedScopesReader } from '../jwt/jwt-validator-options.interface.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ClaimsToPrincipal } from '../token-principal.js';
 
 /** What the introspection endpoint said about an active token (RFC 7662 §2.2); `iss` is the issuer's when it did not say. */
@@ -54,4 +55,9 @@ export interface IntrospectionValidatorOptions<TPrincipal = IntrospectionClaims>
   issuer: string;
   /** Turns the answer into the application's user; runs on every request. A falsy result is a 401. Default: the answer. */
   toPrincipal?: ClaimsToPrincipal<IntrospectionClaims, TPrincipal>;
+  /**
+   * Tokens revoked in the application (`jti`, `sid`, `sub` + `iat` of the answer), checked on every request,
+   * cached answers included: a 401 (reason `revoked`). Default: the module's store, if any; `false`: none.
+   */
+  revocation?: RevocationStore | false;
 }

@@ -7,7 +7,8 @@ import type { RefusalReason } from '../refusal-reason.js';
 import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
 import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
-import { tokenRefusal } from '../token-refusal.js';
+import { RevocationStore } from '../revocation/revocation-store.js';
+import { revokedTokenRefusal, tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import type { IntrospectionClaims, IntrospectionEndpointOptions, IntrospectionValidatorOptions } from './introspection-options.interface.js';
 import { IntrospectionUnavailableError } from './introspection-unavailable.error.js';
@@ -41,6 +42,9 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   private readonly toPrincipal: ClaimsToPrincipal<IntrospectionClaims, TPrincipal> | undefined;
   private readonly cache: VerifiedTokenCache<IntrospectionClaims> | undefined;
   private readonly maxAgeSeconds: number;
+  /** Checked on every request, cache hits included. */
+  private revocation: RevocationStore | undefined;
+  private readonly ownRevocation: boolean;
 
   constructor(options: IntrospectionValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
@@ -53,6 +57,16 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     this.client = new IntrospectionClient(OWNER, options.issuer, options, () => this.calls++);
     this.maxAgeSeconds = options.cache === false ? 0 : (options.cache?.maxAgeSeconds ?? 60);
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 60, ...options.cache });
+    if (options.revocation !== undefined && options.revocation !== false && !(options.revocation instanceof RevocationStore)) {
+      throw new Error(`${OWNER}: revocation must be a RevocationStore or false.`);
+    }
+    this.ownRevocation = options.revocation !== undefined;
+    this.revocation = options.revocation || undefined;
+  }
+
+  /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
+  useModuleRevocationStore(store: RevocationStore): void {
+    if (!this.ownRevocation) this.revocation = store;
   }
 
   validate(
@@ -62,16 +76,21 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   ): ValidationResult<TPrincipal | IntrospectionClaims> | Promise<ValidationResult<TPrincipal | IntrospectionClaims>> {
     const token = bearerToken(credentials);
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return principalFromClaims(cached, this.toPrincipal, context);
+    if (cached !== undefined) return this.principalOf(cached, context);
     return this.verify(token).then(
       (claims) => {
         this.cache?.set(token, claims, this.cacheUntil(claims));
-        return principalFromClaims(claims, this.toPrincipal, context);
+        return this.principalOf(claims, context);
       },
       (error: unknown) => {
         throw tokenRefusal(error, this.logger);
       },
     );
+  }
+
+  private principalOf(claims: IntrospectionClaims, context: ExecutionContext) {
+    if (this.revocation?.isRevoked(claims)) throw revokedTokenRefusal(); // a cached answer may have been revoked since
+    return principalFromClaims(claims, this.toPrincipal, context);
   }
 
   /**

@@ -1,30 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { HTTPBearer, MultiIssuerValidator, Security, SecuritySchemesModule, type RefusalReason } from 'nestjs-security-schemes';
-// The store's public export comes with its implementations; the abstract class is all this test needs.
-import { RevocationStore } from '../../lib/revocation/revocation-store';
 import { craftJws, now } from '../jwt/craft';
 import { outcome } from '../utils/auth';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+import { RevokedIdsStore } from '../utils/revoked-ids-store';
 
 const SECRET_A = Buffer.from('issuer-a-secret-of-at-least-32-bytes-long!!');
 const SECRET_B = Buffer.from('issuer-b-secret-of-at-least-32-bytes-long!!');
 const scheme = new HTTPBearer();
-
-/** Revoked `jti`s in a Set: the part of a store that `isRevoked` reads. */
-class RevokedJtis extends RevocationStore {
-  readonly jtis = new Set<string>();
-  isRevoked(claims: { jti?: unknown }): boolean {
-    return typeof claims.jti === 'string' && this.jtis.has(claims.jti);
-  }
-  async revokeToken(jti: string): Promise<void> {
-    this.jtis.add(jti);
-  }
-  async revokeSession(): Promise<void> {}
-  async revokeSubject(): Promise<void> {}
-  async consumeOnce(): Promise<boolean> {
-    return true;
-  }
-}
 
 @Controller()
 class MeController {
@@ -37,7 +20,7 @@ class MeController {
 
 describe.each(PLATFORMS)('MultiIssuerValidator with a revocation store (%s)', (platform) => {
   let t: TestApp;
-  const store = new RevokedJtis();
+  const store = new RevokedIdsStore();
   const reasons: RefusalReason[] = [];
   const token = (iss: string, secret: Buffer, jti: string) => craftJws({ alg: 'HS256' }, { iss, aud: 'api', sub: 'alice', jti, iat: now(), exp: now() + 60 }, secret);
   const status = async (value: string) => (await t.http.get('/me').set('Authorization', `Bearer ${value}`).then(outcome)).status;

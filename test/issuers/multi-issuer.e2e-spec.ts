@@ -15,6 +15,7 @@ import { craftJws, now } from '../jwt/craft';
 import { API_AUDIENCE, OTHER_AUDIENCE, TestProvider } from '../oidc/provider';
 import { forbidden, ok, outcome } from '../utils/auth';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+import { RevokedIdsStore } from '../utils/revoked-ids-store';
 
 const REFUSED = {
   status: 401,
@@ -34,6 +35,7 @@ describe.each(PLATFORMS)('MultiIssuerValidator: a JWT issuer and an opaque-token
   let opaqueIssuer: TestProvider;
   let t: TestApp;
   const reasons: RefusalReason[] = [];
+  const revocations = new RevokedIdsStore();
   let validator: MultiIssuerValidator;
   const tenantKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const tenantJwk = { ...createPublicKey(tenantKey).export({ format: 'jwk' }), kid: 'tenant-y-key' };
@@ -104,6 +106,7 @@ describe.each(PLATFORMS)('MultiIssuerValidator: a JWT issuer and an opaque-token
       clientSecret: 'api-secret',
       audience: API_AUDIENCE,
       toPrincipal: (claims) => ({ client: String(claims.client_id) }),
+      revocation: revocations,
     });
     t = await createTestApp(platform, {
       imports: [
@@ -215,6 +218,18 @@ describe.each(PLATFORMS)('MultiIssuerValidator: a JWT issuer and an opaque-token
     expect((await opaqueIssuer.counts()).introspection).toBe(before + 1);
     expect(await get('/opaque-only', await opaqueIssuer.clientCredentialsToken('machine', 'read'))).toEqual(forbidden('write'));
     expect(await observe('/opaque-only', 'not-a-token-of-this-provider')).toEqual({ ...REFUSED, reasons: ['inactive'] });
+  });
+
+  it('IntrospectionValidator alone: a subject revoked in the application refuses its cached tokens (reason revoked)', async () => {
+    const token = await opaqueIssuer.clientCredentialsToken();
+    expect(await get('/opaque-only', token)).toEqual(ok({ client: 'machine', recordedClient: 'machine' }));
+    await revocations.revokeSubject('owner-of-machine', Math.floor(Date.now() / 1000) + 1);
+    try {
+      expect(await observe('/opaque-only', token)).toEqual({ ...REFUSED, reasons: ['revoked'] });
+    } finally {
+      revocations.clear();
+    }
+    expect(await get('/opaque-only', token)).toEqual(ok({ client: 'machine', recordedClient: 'machine' }));
   });
 
   it('answers 503 with Retry-After when the introspection endpoint is down (never 500); JWTs of the other issuer still pass', async () => {

@@ -7,7 +7,8 @@
 //   { id, cmd: 'down' } / { id, cmd: 'up' }  stop listening (connections refused) / listen again
 //   { id, cmd: 'counts' }                 requests served: { requests, jwks, introspection, revocation }
 // With OIDC_ACCESS_TOKENS=opaque in its environment, access tokens are opaque, and the introspection and
-// revocation endpoints are enabled; the client `api` (secret `api-secret`) is the API that introspects.
+// revocation endpoints are enabled; the client `api` (secret `api-secret`) is the API that introspects;
+// the introspection answers of `machine`'s tokens carry `sub: "owner-of-machine"`.
 // Clients: `machine` (client credentials, `scope` claim), `machine-scp` (scopes in an `scp` array),
 // `machine-expired` and `machine-future` (exp in the past, nbf in the future: real signatures on bad
 // claims), and `swagger` (public client: authorization code + PKCE, for Swagger UI).
@@ -96,6 +97,9 @@ function configuration(kids) {
         },
       },
     },
+    // The introspection answers of opaque client-credentials tokens name a subject (the client's owner), for
+    // revocation by subject.
+    extraTokenClaims: (_ctx, token) => (OPAQUE && token.clientId === 'machine' ? { sub: 'owner-of-machine' } : undefined),
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   };
 }
