@@ -14,6 +14,15 @@ declare module 'autocannon' {
       body?: string;
       /** Seconds. */
       timeout?: number;
+      /** A sequence of requests; `setupRequest` may change each one before it is sent. */
+      requests?: { setupRequest?: (request: SentRequest) => SentRequest }[];
+    }
+
+    interface SentRequest {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
     }
 
     interface Result {

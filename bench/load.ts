@@ -46,6 +46,8 @@ export function startLoad(port: number, request: BenchRequest, options: LoadOpti
         method: request.method,
         headers: request.headers,
         body: request.body,
+        // A scenario that needs a different request each time (a new token: scenario 15) sets varyHeaders.
+        requests: request.varyHeaders ? [{ setupRequest: (sent) => ({ ...sent, headers: { ...sent.headers, ...request.varyHeaders!() } }) }] : undefined,
         connections: options.connections,
         duration: options.duration,
         timeout: 30,

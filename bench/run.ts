@@ -34,6 +34,8 @@ interface Sample {
   loadCpuPct: number;
   ok: number;
   failed: number;
+  /** µs per 2xx response spent by an introspection endpoint inside the server process (scenario 15), else 0. */
+  providerUsPerReq?: number;
 }
 
 /** Scenario 8 in one round: the protected GET alone, then during the login flood. */
@@ -182,7 +184,10 @@ async function measure(server: ScenarioServer, request: BenchRequest, load: Load
   const loadCpu = process.cpuUsage(loadBefore);
   const after = await server.usage();
   const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
-  return toSample(result, cpuUs, loadCpu.user + loadCpu.system);
+  const sample = toSample(result, cpuUs, loadCpu.user + loadCpu.system);
+  const providerUs = after.introspectionEndpointUs - before.introspectionEndpointUs;
+  if (providerUs > 0 && result.ok > 0) sample.providerUsPerReq = providerUs / result.ok;
+  return sample;
 }
 
 function toSample(result: LoadResult, serverCpuUs: number, loadCpuUs: number): Sample {
@@ -316,6 +321,8 @@ interface Summary {
   /** For a library scenario with a hand-written peer: median over rounds of (peer CPU µs/req / this CPU µs/req). */
   ratioToPeer: number | null;
   failed: number;
+  /** Median µs per request the in-process introspection endpoint spent (its own time, part of the server CPU). */
+  providerUsPerReq?: number;
   login?: {
     idleP99Ms: number;
     floodP99Ms: number;
@@ -398,6 +405,7 @@ function summarize(records: Map<string, ScenarioRecord>): Summary[] {
       extraCpuUs: baseline ? median(samples.map((s) => s.cpuUsPerReq)) - median(baseline.samples.map((s) => s.cpuUsPerReq)) : null,
       ratioToPeer: peer ? pairedCpuRatio(samples, peer.samples) : null,
       failed: samples.reduce((sum, s) => sum + s.failed, 0),
+      providerUsPerReq: samples.some((s) => s.providerUsPerReq !== undefined) ? median(samples.map((s) => s.providerUsPerReq ?? 0)) : undefined,
     };
   });
 }
@@ -457,6 +465,8 @@ function evaluateGoals(records: Map<string, ScenarioRecord>, summaries: Summary[
     goal('(4) vs passport anchor, key object (7), Express', cpuBetween('express/jwt', 'express/passport-key'), '× anchor', '>=', 1.5, expressSpread),
     goal('JWKS RS256, cache hit (10) vs unguarded (1), Express', cpuBetween('express/jwks-hit', 'express/unguarded'), '× unguarded', '>=', 0.9, expressSpread),
     goal('(10) vs passport-jwt + jwks-rsa anchor (11), Express', cpuBetween('express/jwks-hit', 'express/passport-jwks'), '× anchor', '>=', 2, expressSpread),
+    goal('opaque token, introspection cache hit (14) vs JWT cache hit (10), Express', cpuBetween('express/introspection-hit', 'express/jwks-hit'), '× JWT hit', '>=', 0.95, expressSpread),
+    goal('route trusting 20 issuers (16) vs one issuer (10), Express', cpuBetween('express/issuers-20', 'express/jwks-hit'), '× one issuer', '>=', 0.97, expressSpread),
   );
   goals.push(
     goal('GraphQL query, JWT + scopes (13) vs the same query unguarded (12), Fastify', cpuBetween('fastify/graphql-jwt', 'fastify/graphql'), '× unguarded query', '>=', 0.9, aaSpread(records, 'fastify')?.cpu),
@@ -493,6 +503,7 @@ function printReport(records: Map<string, ScenarioRecord>, summaries: Summary[],
       if (s.login.loginsFailed) notes.push(`${s.login.loginsFailed} logins FAILED`);
     }
     if (s.failed) notes.push(`${s.failed} FAILED requests`);
+    if (s.providerUsPerReq !== undefined) notes.push(`of which the introspection endpoint's own time ${fixed(s.providerUsPerReq, 0)} µs/req`);
     rows.push([
       s.number,
       s.platform,

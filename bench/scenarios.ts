@@ -1,3 +1,4 @@
+import { OPAQUE_TOKEN } from './apps/introspection';
 import { signRs256AccessToken } from './apps/jwks-fixtures';
 import { API_KEY, basicAuthorization, ITEMS_PATH, itemsOf, PASSWORD, signAccessToken, signSampleToken, USERNAME } from './fixtures';
 
@@ -8,6 +9,8 @@ export interface BenchRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /** Headers made anew for each request of the load (e.g. a token never sent before), over `headers`. */
+  varyHeaders?: () => Record<string, string>;
 }
 
 /** What a scenario's app is: its row in the report, the request it serves with 200, and how it is measured. */
@@ -36,6 +39,10 @@ const withApiKey = () => get({ 'x-api-key': API_KEY });
 const withBasic = () => get({ authorization: basicAuthorization() });
 const withBearer = () => get({ authorization: `Bearer ${signAccessToken()}` });
 const withRs256 = () => get({ authorization: `Bearer ${signRs256AccessToken()}` });
+const withOpaque = () => get({ authorization: `Bearer ${OPAQUE_TOKEN}` });
+let opaqueTokens = 0;
+/** A new opaque token on each request, so that every request is a cache miss and shares no introspection call. */
+const withNewOpaque = (): BenchRequest => ({ ...withOpaque(), varyHeaders: () => ({ authorization: `Bearer ${OPAQUE_TOKEN}-${++opaqueTokens}` }) });
 const graphqlQuery = (headers: Record<string, string> = {}): BenchRequest => ({
   method: 'POST',
   path: '/graphql',
@@ -96,6 +103,10 @@ export const APPS = {
     fastifyOnly: true,
     peerOf: 'graphql-jwt',
   },
+  // Opaque tokens (RFC 7662) and several issuers (bench/apps/introspection.ts); compare with 10.
+  'introspection-hit': { number: '14', title: 'opaque token, IntrospectionValidator, cache hit', request: withOpaque, guarded: true },
+  'introspection-miss': { number: '15', title: 'a new opaque token each request, introspected (local endpoint)', request: withNewOpaque, guarded: true },
+  'issuers-20': { number: '16', title: 'RS256 JWT from a JWKS, route trusting 20 issuers, cache hit', request: withRs256, guarded: true },
 } satisfies Record<string, AppSpec>;
 
 export type AppName = keyof typeof APPS;

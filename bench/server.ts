@@ -10,6 +10,7 @@ import { createSampleApp } from '../sample/setup';
 import { PasswordHasher } from '../sample/users/password-hasher';
 import { ApiKeyModule } from './apps/api-key';
 import { BasicModule } from './apps/basic';
+import { introspectionEndpoint, IntrospectionCacheHitModule, IntrospectionCacheMissModule, TwentyIssuersModule } from './apps/introspection';
 import { JwksCacheHitModule, JwksCacheMissModule, PassportJwksModule } from './apps/jwks';
 import { GraphQLJwtModule, GraphQLJwtPeerModule, GraphQLUnguardedModule } from './apps/graphql';
 import { JwtScopesModule } from './apps/jwt-scopes';
@@ -48,6 +49,9 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   graphql: GraphQLUnguardedModule,
   'graphql-jwt': GraphQLJwtModule,
   'graphql-jwt-peer': GraphQLJwtPeerModule,
+  'introspection-hit': IntrospectionCacheHitModule,
+  'introspection-miss': IntrospectionCacheMissModule,
+  'issuers-20': TwentyIssuersModule,
 };
 
 /** Nest marks its modules with metadata; a factory is a plain function. */
@@ -58,6 +62,8 @@ export interface ServerUsage {
   cpu: NodeJS.CpuUsage;
   /** Logins running or waiting for argon2 (scenario 8), else 0. */
   pendingLogins: number;
+  /** Time the in-process introspection endpoint spent answering (scenario 15), in µs since start. */
+  introspectionEndpointUs: number;
 }
 
 async function main(): Promise<void> {
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
 
   process.on('message', (message: { cmd?: string }) => {
     if (message?.cmd === 'usage') {
-      const usage: ServerUsage = { cpu: process.cpuUsage(), pendingLogins: hasher?.pending ?? 0 };
+      const usage: ServerUsage = { cpu: process.cpuUsage(), pendingLogins: hasher?.pending ?? 0, introspectionEndpointUs: introspectionEndpoint.timeUs };
       process.send!({ usage });
     }
   });

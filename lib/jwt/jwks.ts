@@ -75,7 +75,7 @@ export class RemoteKeySet {
     if (this.lastFailed) {
       throw new KeySetUnavailableError(Math.max(1, Math.ceil((this.lastAttempt + this.cooldownMs - Date.now()) / 1000)));
     }
-    throw new InvalidTokenError('no key of the key set has this kid');
+    throw new InvalidTokenError('unknown_key', 'no key of the key set has this kid');
   }
 
   /** Fetches the key set unless a fetch is under way or the last one started less than a cooldown ago. */

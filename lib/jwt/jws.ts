@@ -1,6 +1,14 @@
-/** Why a token was refused; never contains the token. */
+import type { RefusalReason } from '../refusal-reason.js';
+
+/** A refused token: why (`reason`, for logs and the `onRefusal` hook) and a short description; never contains the token. */
 export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The parts of a compact JWS, decoded but not yet verified. */
@@ -21,15 +29,15 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 export function decodeJws(token: string): DecodedJws {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
-  if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) throw new InvalidTokenError('not a compact JWS');
+  if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) throw new InvalidTokenError('malformed', 'not a compact JWS');
   const headerPart = token.slice(0, first);
   const payloadPart = token.slice(first + 1, second);
   const signaturePart = token.slice(second + 1);
   if (!BASE64URL.test(headerPart) || !BASE64URL.test(payloadPart) || !BASE64URL.test(signaturePart)) {
-    throw new InvalidTokenError('malformed base64url');
+    throw new InvalidTokenError('malformed', 'malformed base64url');
   }
   const header = parseObject(headerPart, 'header');
-  if (header.crit !== undefined) throw new InvalidTokenError('unsupported critical header parameters');
+  if (header.crit !== undefined) throw new InvalidTokenError('malformed', 'unsupported critical header parameters');
   return {
     header,
     payload: parseObject(payloadPart, 'payload'),
@@ -43,8 +51,8 @@ function parseObject(part: string, what: string): Record<string, unknown> {
   try {
     value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
-    throw new InvalidTokenError(`${what} is not JSON`);
+    throw new InvalidTokenError('malformed', `${what} is not JSON`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidTokenError(`${what} is not a JSON object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidTokenError('malformed', `${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }

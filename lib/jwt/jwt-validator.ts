@@ -1,10 +1,12 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { recordedGrantedScopes, recordGrantedScopes } from '../granted-scopes.js';
+import { bearerToken, INVALID_TOKEN_CHALLENGE, scopesReader } from '../bearer-token.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
 import { SecurityHttpException } from '../security.exception.js';
 import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
+import { recordTokenClaims } from '../token-claims.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
 import { decodeJws, InvalidTokenError, type DecodedJws } from './jws.js';
@@ -12,8 +14,7 @@ import { KeySetUnavailableError, RemoteKeySet } from './jwks.js';
 import { buildStaticKeys, type VerificationKey } from './keys.js';
 import type { GrantedScopesReader, JwtClaims, JwtValidatorOptions } from './jwt-validator-options.interface.js';
 
-/** The `WWW-Authenticate` challenge of a refused token (RFC 6750 §3.1). */
-export const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
+export { INVALID_TOKEN_CHALLENGE } from '../bearer-token.js';
 
 const OWNER = 'JwtValidator';
 
@@ -102,8 +103,13 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
       jwksUri !== undefined ? { jwksUri } : { discoveryUrl, issuer: this.issuers[0] },
       this.specs,
       options.jwks,
-      () => this.cache?.clear(),
+      () => this.onKeysRemoved(),
     );
+  }
+
+  /** A fetch of the key set found keys gone: tokens they signed must not stay cached. */
+  protected onKeysRemoved(): void {
+    this.cache?.clear();
   }
 
   validate(credentials: unknown, _scopes: SecurityScopes, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
@@ -129,12 +135,12 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   verify(token: string): JwtClaims | Promise<JwtClaims> {
     const jws = decodeJws(token);
     const spec = typeof jws.header.alg === 'string' ? this.specs.get(jws.header.alg) : undefined;
-    if (!spec) throw new InvalidTokenError('alg is not allowed');
+    if (!spec) throw new InvalidTokenError('algorithm_not_allowed', 'alg is not allowed');
     if (this.typ !== undefined && (typeof jws.header.typ !== 'string' || normalizeTyp(jws.header.typ) !== this.typ)) {
-      throw new InvalidTokenError('typ is not the required one');
+      throw new InvalidTokenError('typ_mismatch', 'typ is not the required one');
     }
     const kid = jws.header.kid;
-    if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('kid is not a string');
+    if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('malformed', 'kid is not a string');
     if (this.staticKeys) return this.check(jws, spec, this.staticKeysFor(kid));
     const keys = this.keySet!.cached(kid ?? '');
     if (keys) return this.check(jws, spec, keys);
@@ -154,7 +160,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
         break;
       }
     }
-    if (!verified) throw new InvalidTokenError('invalid signature');
+    if (!verified) throw new InvalidTokenError('signature_invalid', 'invalid signature');
     return this.checkClaims(jws.payload as JwtClaims);
   }
 
@@ -162,16 +168,16 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     const now = Date.now() / 1000;
     const tolerance = this.toleranceSeconds;
     const { exp, nbf, iat, iss, aud } = claims;
-    if (exp === undefined ? !this.allowMissingExp : !isFiniteNumber(exp)) throw new InvalidTokenError('exp is missing or not a number');
-    if (exp !== undefined && now - tolerance >= exp) throw new InvalidTokenError('expired');
-    if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now + tolerance)) throw new InvalidTokenError('not yet valid');
+    if (exp === undefined ? !this.allowMissingExp : !isFiniteNumber(exp)) throw new InvalidTokenError('malformed', 'exp is missing or not a number');
+    if (exp !== undefined && now - tolerance >= exp) throw new InvalidTokenError('expired', 'expired');
+    if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now + tolerance)) throw new InvalidTokenError('not_yet_valid', 'not yet valid');
     if (iat !== undefined && (!isFiniteNumber(iat) || (iat > now + tolerance && !this.allowFutureIat))) {
-      throw new InvalidTokenError('issued in the future');
+      throw new InvalidTokenError('issued_in_future', 'issued in the future');
     }
-    if (this.issuers && (typeof iss !== 'string' || !this.issuers.includes(iss))) throw new InvalidTokenError('unexpected issuer');
+    if (this.issuers && (typeof iss !== 'string' || !this.issuers.includes(iss))) throw new InvalidTokenError('issuer_untrusted', 'unexpected issuer');
     if (this.audiences) {
       const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-      if (!audiences.some((value) => this.audiences!.includes(value))) throw new InvalidTokenError('unexpected audience');
+      if (!audiences.some((value) => this.audiences!.includes(value))) throw new InvalidTokenError('audience_mismatch', 'unexpected audience');
     }
     return claims;
   }
@@ -180,6 +186,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     Object.freeze(claims);
     const scopes = this.readScopes(claims);
     recordGrantedScopes(claims, Array.isArray(scopes) ? scopes : []);
+    recordTokenClaims(claims, claims);
     this.cache?.set(token, claims, typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY);
     return claims;
   }
@@ -190,10 +197,12 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     const principal = this.toPrincipal(claims, context);
     if (!(principal instanceof Promise)) {
       recordGrantedScopes(principal, scopes);
+      recordTokenClaims(principal, claims);
       return principal as TPrincipal;
     }
     return principal.then((value) => {
       recordGrantedScopes(value, scopes);
+      recordTokenClaims(value, claims);
       return value as TPrincipal;
     });
   }
@@ -201,40 +210,12 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   /** A refused token: the scheme's 401 with `invalid_token`, or 503 when the keys are out of reach. The token is never echoed. */
   private refusal(error: unknown): unknown {
     if (error instanceof KeySetUnavailableError) {
-      return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) });
+      return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) }, 'key_set_unavailable');
     }
     if (!(error instanceof InvalidTokenError)) return error;
-    this.logger.debug(`Refused a token: ${error.message}.`);
-    return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE });
+    this.logger.debug(`Refused a token (${error.reason}): ${error.message}.`);
+    return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason);
   }
-}
-
-/**
- * The token in what a scheme extracted: a bare token (OAuth2PasswordBearer...), `{ credentials }` (HTTPBearer),
- * or the raw `Bearer <token>` header (OpenIdConnect, OAuth2).
- */
-function bearerToken(credentials: unknown): string {
-  if (credentials instanceof HTTPAuthorizationCredentials) credentials = credentials.credentials;
-  if (typeof credentials !== 'string' || credentials === '') {
-    throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE });
-  }
-  const space = credentials.indexOf(' ');
-  if (space >= 0 && credentials.slice(0, space).toLowerCase() === 'bearer') return credentials.slice(space + 1).trim();
-  return credentials;
-}
-
-function scopesReader(option: JwtValidatorOptions['scopes']): GrantedScopesReader {
-  if (typeof option === 'function') return option;
-  if (option === 'scope') return (claims) => splitScopes(claims.scope);
-  if (option === 'scp') return (claims) => splitScopes(claims.scp);
-  if (option === undefined) return (claims) => splitScopes(claims.scope) ?? splitScopes(claims.scp);
-  throw new Error(`${OWNER}: scopes must be 'scope', 'scp' or a function (claims) => string[].`);
-}
-
-function splitScopes(value: unknown): readonly string[] | undefined {
-  if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '');
-  if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string');
-  return undefined;
 }
 
 function normalizeTyp(typ: string): string {

@@ -5,6 +5,10 @@
 //   { id, cmd: 'redirectUris', uris }    the redirect URIs of the `swagger` client
 //   { id, cmd: 'jwksRequests' }           how many times GET /jwks was served
 //   { id, cmd: 'down' } / { id, cmd: 'up' }  stop listening (connections refused) / listen again
+//   { id, cmd: 'counts' }                 requests served: { requests, jwks, introspection, revocation }
+// With OIDC_ACCESS_TOKENS=opaque in its environment, access tokens are opaque, and the introspection and
+// revocation endpoints are enabled; the client `api` (secret `api-secret`) is the API that introspects;
+// the introspection answers of `machine`'s tokens carry `sub: "owner-of-machine"`.
 // Clients: `machine` (client credentials, `scope` claim), `machine-scp` (scopes in an `scp` array),
 // `machine-expired` and `machine-future` (exp in the past, nbf in the future: real signatures on bad
 // claims), and `swagger` (public client: authorization code + PKCE, for Swagger UI).
@@ -17,6 +21,7 @@ console.warn = (...args) => String(args[0]).includes('oidc-provider WARNING') ||
 const { default: Provider } = await import('oidc-provider');
 
 let redirectUris = process.argv.slice(2);
+const OPAQUE = process.env.OIDC_ACCESS_TOKENS === 'opaque';
 export const API = 'https://api.test';
 const OTHER_API = 'https://other-api.test';
 const SCOPES = 'read write';
@@ -47,6 +52,7 @@ function configuration(kids) {
       secretClient('machine-scp'),
       secretClient('machine-expired'),
       secretClient('machine-future'),
+      secretClient('api', { grant_types: [] }),
       {
         client_id: 'swagger',
         token_endpoint_auth_method: 'none',
@@ -63,7 +69,8 @@ function configuration(kids) {
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
-      introspection: { enabled: false },
+      introspection: { enabled: OPAQUE },
+      revocation: { enabled: OPAQUE },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => API,
@@ -71,7 +78,7 @@ function configuration(kids) {
         getResourceServerInfo: (_ctx, resource) => ({
           scope: SCOPES,
           audience: resource === OTHER_API ? OTHER_API : API,
-          accessTokenFormat: 'jwt',
+          accessTokenFormat: OPAQUE ? 'opaque' : 'jwt',
           accessTokenTTL: 300,
           jwt: { sign: { alg: 'RS256' } },
         }),
@@ -90,14 +97,22 @@ function configuration(kids) {
         },
       },
     },
+    // The introspection answers of opaque client-credentials tokens name a subject (the client's owner), for
+    // revocation by subject.
+    extraTokenClaims: (_ctx, token) => (OPAQUE && token.clientId === 'machine' ? { sub: 'owner-of-machine' } : undefined),
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   };
 }
 
 let provider;
 let jwksRequests = 0;
+const counts = { requests: 0, jwks: 0, introspection: 0, revocation: 0 };
 const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url?.split('?')[0] === '/jwks') jwksRequests++;
+  const path = req.url?.split('?')[0];
+  counts.requests++;
+  if (req.method === 'GET' && path === '/jwks') jwksRequests++, counts.jwks++;
+  if (path === '/token/introspection') counts.introspection++;
+  if (path === '/token/revocation') counts.revocation++;
   provider.callback()(req, res);
 });
 server.listen(0, '127.0.0.1', () => {
@@ -119,6 +134,7 @@ server.listen(0, '127.0.0.1', () => {
       build(kids);
       reply(true);
     } else if (cmd === 'jwksRequests') reply(jwksRequests);
+    else if (cmd === 'counts') reply(counts);
     else if (cmd === 'down') {
       server.close(() => reply(true));
       server.closeAllConnections();

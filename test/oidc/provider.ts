@@ -14,9 +14,15 @@ export class TestProvider {
     readonly issuer: string,
   ) {}
 
-  /** Starts a provider on a random local port; `redirectUris` are those of the `swagger` client. */
-  static async start(redirectUris: string[] = []): Promise<TestProvider> {
-    const child = fork(join(__dirname, 'provider-process.mjs'), redirectUris, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  /**
+   * Starts a provider on a random local port; `redirectUris` are those of the `swagger` client. With
+   * `accessTokens: 'opaque'`, access tokens are opaque and its introspection and revocation endpoints are on.
+   */
+  static async start(redirectUris: string[] = [], options: { accessTokens?: 'jwt' | 'opaque' } = {}): Promise<TestProvider> {
+    const child = fork(join(__dirname, 'provider-process.mjs'), redirectUris, {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, OIDC_ACCESS_TOKENS: options.accessTokens ?? 'jwt' },
+    });
     const issuer = await new Promise<string>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`the OpenID provider exited with ${code}`)));
@@ -53,6 +59,24 @@ export class TestProvider {
   /** Sets the redirect URIs of the `swagger` client (authorization code + PKCE). */
   async setRedirectUris(uris: string[]): Promise<void> {
     await this.send('redirectUris', { uris });
+  }
+
+  /** Revokes a token at the provider's revocation endpoint (RFC 7009), as the client it was issued to. */
+  async revoke(token: string, clientId = 'machine'): Promise<void> {
+    const response = await fetch(`${this.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientId}-secret`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+    });
+    if (!response.ok) throw new Error(`revocation endpoint: ${response.status} ${await response.text()}`);
+  }
+
+  /** Requests the provider served: all of them, and those of the JWKS, introspection and revocation endpoints. */
+  counts(): Promise<{ requests: number; jwks: number; introspection: number; revocation: number }> {
+    return this.send('counts') as Promise<{ requests: number; jwks: number; introspection: number; revocation: number }>;
   }
 
   /** How many times the JWKS was requested. */

@@ -1,0 +1,2 @@
+export * from './multi-issuer-options.interface.js';
+export { MultiIssuerValidator } from './multi-issuer-validator.js';

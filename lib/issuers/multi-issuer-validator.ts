@@ -1,0 +1,274 @@
+import { Logger, type ExecutionContext } from '@nestjs/common';
+import { bearerToken, scopesReader } from '../bearer-token.js';
+import type { IntrospectionClaims } from '../introspection/introspection-options.interface.js';
+import { IntrospectionClient } from '../introspection/introspection-validator.js';
+import type { GrantedScopesReader, JwtClaims } from '../jwt/jwt-validator-options.interface.js';
+import { decodeJws, InvalidTokenError, type DecodedJws } from '../jwt/jws.js';
+import { JwtValidator } from '../jwt/jwt-validator.js';
+import type { HTTPAuthorizationCredentials } from '../models.js';
+import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
+import type { SecurityScopes } from '../security-scopes.js';
+import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
+import { RevocationStore } from '../revocation/revocation-store.js';
+import { revokedTokenRefusal, tokenRefusal } from '../token-refusal.js';
+import { VerifiedTokenCache } from '../verified-token-cache.js';
+import { BoundedMap } from './bounded-map.js';
+import type { IssuedTokenClaims, IssuerResolver, IssuerSettings, MultiIssuerValidatorOptions, TrustedIssuer } from './multi-issuer-options.interface.js';
+
+const OWNER = 'MultiIssuerValidator';
+
+/** The JWT checks of one issuer; the cache they feed is the validator's, cleared when the issuer's keys go. */
+class IssuerJwtValidator extends JwtValidator {
+  keysRemoved: () => void = () => undefined;
+
+  protected override onKeysRemoved(): void {
+    this.keysRemoved();
+  }
+}
+
+/** How one trusted issuer's tokens are checked, built once. */
+interface IssuerChecks {
+  readonly issuer: string;
+  readonly jwt: JwtValidator | undefined;
+  readonly readScopes: GrantedScopesReader;
+  readonly introspection: IntrospectionClient | undefined;
+  /** Longest an introspection answer of this issuer is cached, in seconds. */
+  readonly introspectionMaxAgeSeconds: number;
+}
+
+interface Verified {
+  claims: IssuedTokenClaims;
+  /** Cache the claims until then (seconds since the epoch). */
+  until: number;
+}
+
+/**
+ * Accepts the tokens of several trusted issuers on the same routes: tenants of one provider, or two
+ * providers during a migration. The token's `iss` is read before verification only to choose the issuer;
+ * its signature is then checked with that issuer's keys alone (or the token is introspected at that
+ * issuer's endpoint). An `iss` that is not trusted is refused (401, reason `issuer_untrusted`) without
+ * any network request.
+ *
+ * ```ts
+ * new MultiIssuerValidator({
+ *   issuers: [
+ *     { issuer: 'https://login.old.example', audience: 'api', algorithms: ['RS256'] },
+ *     { issuer: 'https://id.new.example', introspection: { clientId: 'api', clientSecret } },
+ *   ],
+ * })
+ * ```
+ * A token that is not a JWT is opaque: it goes to the introspection endpoint of `opaqueTokenIssuer`
+ * (default: the only issuer with `introspection`), and to no other.
+ */
+export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
+  implements SecurityValidator<string | HTTPAuthorizationCredentials, TPrincipal | IssuedTokenClaims>
+{
+  /** How many introspection requests were sent, all issuers together; for monitoring. */
+  introspectionCalls = 0;
+  private readonly logger = new Logger(OWNER);
+  private readonly issuers = new Map<string, IssuerChecks>();
+  private readonly resolveIssuer: IssuerResolver | undefined;
+  private readonly resolved: BoundedMap<string, IssuerChecks> | undefined;
+  private readonly refused: BoundedMap<string, true> | undefined;
+  private readonly resolving = new Map<string, Promise<IssuerChecks | undefined>>();
+  private readonly opaque: IssuerChecks | undefined;
+  private readonly toPrincipal: ClaimsToPrincipal<IssuedTokenClaims, TPrincipal> | undefined;
+  private readonly cache: VerifiedTokenCache<IssuedTokenClaims> | undefined;
+  /** Checked on every request, cache hits included. */
+  private revocation: RevocationStore | undefined;
+  private readonly ownRevocation: boolean;
+
+  constructor(options: MultiIssuerValidatorOptions<TPrincipal>) {
+    if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
+    const list = options.issuers ?? [];
+    if (!Array.isArray(list)) throw new Error(`${OWNER}: issuers must be a list of { issuer, ... }.`);
+    if (list.length === 0 && options.resolveIssuer === undefined) {
+      throw new Error(`${OWNER}: give "issuers" (a list of trusted issuers) or "resolveIssuer" (a function of the iss), or both.`);
+    }
+    list.forEach((entry: TrustedIssuer, index) => {
+      const where = `issuers[${index}]`;
+      if (!entry || typeof entry.issuer !== 'string' || entry.issuer === '') throw new Error(`${OWNER}: ${where}.issuer must be a non-empty string.`);
+      if (this.issuers.has(entry.issuer)) throw new Error(`${OWNER}: ${where}: the issuer ${JSON.stringify(entry.issuer)} is listed twice.`);
+      this.issuers.set(entry.issuer, this.build(`${where} (${entry.issuer})`, entry.issuer, entry));
+    });
+    if (options.resolveIssuer !== undefined) {
+      if (typeof options.resolveIssuer !== 'function') throw new Error(`${OWNER}: resolveIssuer must be a function (iss) => settings | undefined.`);
+      this.resolveIssuer = options.resolveIssuer;
+      const bounds = options.resolvedIssuers ?? {};
+      const max = positiveInteger('resolvedIssuers.max', bounds.max, 100);
+      const refusedMax = positiveInteger('resolvedIssuers.refusedMax', bounds.refusedMax, 1000);
+      const refusedSeconds = bounds.refusedSeconds ?? 60;
+      if (!(refusedSeconds > 0) || !Number.isFinite(refusedSeconds)) throw new Error(`${OWNER}: resolvedIssuers.refusedSeconds must be a positive number.`);
+      this.resolved = new BoundedMap(max);
+      this.refused = new BoundedMap(refusedMax, refusedSeconds * 1000);
+    }
+    this.opaque = this.opaqueIssuer(options.opaqueTokenIssuer);
+    if (options.toPrincipal !== undefined && typeof options.toPrincipal !== 'function') {
+      throw new Error(`${OWNER}: toPrincipal must be a function (claims, context) => user.`);
+    }
+    this.toPrincipal = options.toPrincipal;
+    this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
+    if (options.revocation !== undefined && options.revocation !== false && !(options.revocation instanceof RevocationStore)) {
+      throw new Error(`${OWNER}: revocation must be a RevocationStore or false.`);
+    }
+    this.ownRevocation = options.revocation !== undefined;
+    this.revocation = options.revocation || undefined;
+  }
+
+  /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
+  useModuleRevocationStore(store: RevocationStore): void {
+    if (!this.ownRevocation) this.revocation = store;
+  }
+
+  validate(
+    credentials: unknown,
+    _scopes: SecurityScopes,
+    context: ExecutionContext,
+  ): ValidationResult<TPrincipal | IssuedTokenClaims> | Promise<ValidationResult<TPrincipal | IssuedTokenClaims>> {
+    const token = bearerToken(credentials);
+    const cached = this.cache?.get(token);
+    if (cached !== undefined) return this.principalOf(cached, context);
+    let verified: Verified | Promise<Verified>;
+    try {
+      verified = this.verify(token);
+    } catch (error) {
+      throw tokenRefusal(error, this.logger);
+    }
+    if (!(verified instanceof Promise)) return this.principalOf(this.remember(token, verified), context);
+    return verified.then(
+      (value) => this.principalOf(this.remember(token, value), context),
+      (error: unknown) => {
+        throw tokenRefusal(error, this.logger);
+      },
+    );
+  }
+
+  private principalOf(claims: IssuedTokenClaims, context: ExecutionContext) {
+    if (this.revocation?.isRevoked(claims)) throw revokedTokenRefusal(); // a cached token may have been revoked since
+    return principalFromClaims(claims, this.toPrincipal, context);
+  }
+
+  /** Chooses the issuer and checks the token with it alone. Throws `InvalidTokenError` or an unavailable-provider error. */
+  private verify(token: string): Verified | Promise<Verified> {
+    const jws = decodeOrUndefined(token);
+    if (jws === undefined) {
+      if (this.opaque === undefined) throw new InvalidTokenError('malformed', 'not a JWT, and no issuer introspects opaque tokens');
+      return this.introspect(this.opaque, token);
+    }
+    const iss = jws.payload.iss;
+    if (typeof iss !== 'string') throw new InvalidTokenError('issuer_untrusted', 'the token names no issuer');
+    const checks = this.issuerChecks(iss);
+    if (checks === undefined) throw new InvalidTokenError('issuer_untrusted', 'the issuer is not trusted');
+    if (!(checks instanceof Promise)) return this.verifyWith(checks, token);
+    return checks.then((resolved) => {
+      if (resolved === undefined) throw new InvalidTokenError('issuer_untrusted', 'the issuer is not trusted');
+      return this.verifyWith(resolved, token);
+    });
+  }
+
+  private verifyWith(checks: IssuerChecks, token: string): Verified | Promise<Verified> {
+    if (checks.jwt === undefined) return this.introspect(checks, token);
+    const claims = checks.jwt.verify(token);
+    if (!(claims instanceof Promise)) return this.jwtVerified(checks, claims);
+    return claims.then((value) => this.jwtVerified(checks, value));
+  }
+
+  private jwtVerified(checks: IssuerChecks, claims: JwtClaims): Verified {
+    rememberVerifiedClaims(claims, checks.readScopes(claims));
+    return { claims, until: typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY };
+  }
+
+  private introspect(checks: IssuerChecks, token: string): Promise<Verified> {
+    return checks.introspection!.introspect(token).then((claims: IntrospectionClaims) => {
+      const limit = Date.now() / 1000 + checks.introspectionMaxAgeSeconds;
+      return { claims, until: typeof claims.exp === 'number' ? Math.min(claims.exp, limit) : limit };
+    });
+  }
+
+  private remember(token: string, verified: Verified): IssuedTokenClaims {
+    this.cache?.set(token, verified.claims, verified.until);
+    return verified.claims;
+  }
+
+  /** The checks of a trusted issuer, undefined for an untrusted one; `resolveIssuer`'s answers are cached. */
+  private issuerChecks(iss: string): IssuerChecks | undefined | Promise<IssuerChecks | undefined> {
+    const listed = this.issuers.get(iss);
+    if (listed !== undefined || this.resolveIssuer === undefined) return listed;
+    const resolved = this.resolved!.get(iss);
+    if (resolved !== undefined) return resolved;
+    if (this.refused!.get(iss)) return undefined;
+    let pending = this.resolving.get(iss);
+    if (pending === undefined) {
+      pending = Promise.resolve()
+        .then(() => this.resolveIssuer!(iss))
+        .then((settings) => {
+          if (!settings) {
+            this.refused!.set(iss, true);
+            return undefined;
+          }
+          const checks = this.build(`resolveIssuer(${JSON.stringify(iss)})`, iss, settings);
+          this.resolved!.set(iss, checks);
+          return checks;
+        })
+        .catch((error: unknown) => {
+          // A throwing resolver or settings it cannot use: refuse this token, ask again for the next one.
+          this.logger.error(`Could not resolve the issuer ${JSON.stringify(iss)}: ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
+        })
+        .finally(() => this.resolving.delete(iss));
+      this.resolving.set(iss, pending);
+    }
+    return pending;
+  }
+
+  private build(where: string, issuer: string, settings: IssuerSettings): IssuerChecks {
+    if (!settings || typeof settings !== 'object') throw new Error(`${OWNER}: ${where}: settings must be an object.`);
+    const { introspection, ...jwtSettings } = settings;
+    if (settings.algorithms === undefined && introspection === undefined) {
+      throw new Error(`${OWNER}: ${where}: give "algorithms" (JWTs verified with the issuer's keys) or "introspection" (opaque tokens), or both.`);
+    }
+    try {
+      const jwt = settings.algorithms === undefined ? undefined : new IssuerJwtValidator({ ...jwtSettings, algorithms: settings.algorithms, issuer, cache: false });
+      if (jwt) jwt.keysRemoved = () => this.cache?.clear();
+      const client = introspection === undefined ? undefined : new IntrospectionClient(OWNER, issuer, introspection, () => this.introspectionCalls++);
+      const maxAge = introspection === undefined || introspection.cache === false ? 0 : (introspection.cache?.maxAgeSeconds ?? 60);
+      const scopes = settings.algorithms === undefined ? undefined : settings.scopes;
+      return { issuer, jwt, readScopes: scopesReader(scopes, OWNER), introspection: client, introspectionMaxAgeSeconds: maxAge };
+    } catch (error) {
+      throw new Error(`${OWNER}: ${where}: ${error instanceof Error ? error.message.replace(/^\w+Validator: /, '') : String(error)}`);
+    }
+  }
+
+  private opaqueIssuer(name: string | undefined): IssuerChecks | undefined {
+    const introspecting = [...this.issuers.values()].filter((checks) => checks.introspection !== undefined);
+    if (name !== undefined) {
+      const checks = this.issuers.get(name);
+      if (checks?.introspection === undefined) throw new Error(`${OWNER}: opaqueTokenIssuer ${JSON.stringify(name)} must be one of "issuers" with "introspection".`);
+      return checks;
+    }
+    if (introspecting.length > 1) {
+      throw new Error(
+        `${OWNER}: several issuers have "introspection" (${introspecting.map((checks) => checks.issuer).join(', ')}); an opaque token names no issuer ` +
+          'and is never sent to several: set opaqueTokenIssuer.',
+      );
+    }
+    return introspecting[0];
+  }
+}
+
+/**
+ * The decoded JWS, or undefined when the token is not a JWT: an opaque token is anything but three
+ * dot-separated parts. A token of three parts that does not decode is a malformed JWT, never introspected.
+ */
+function decodeOrUndefined(token: string): DecodedJws | undefined {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined;
+  return decodeJws(token);
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${OWNER}: ${name} must be a positive integer.`);
+  return value;
+}
