@@ -149,7 +149,7 @@ export class RedisRevocationStore extends RevocationStore {
     }
   }
 
-  /** Revocations held in this process (expired ones leave within about 30 s). */
+  /** Revocations held in this process (expired ones leave within about a minute). */
   get size(): number {
     return this.local.size;
   }
@@ -265,7 +265,8 @@ export class RedisRevocationStore extends RevocationStore {
     if (this.closed || !client || client.status !== 'ready' || !this.subscribed) return;
     try {
       const now = Date.now() / 1000;
-      const inRedis = new Set<string>();
+      // What Redis holds, to find what it lacks; not needed when this instance holds nothing yet (start-up).
+      const inRedis = this.local.size === 0 ? undefined : KINDS.map(() => new Set<string>());
       let loaded = 0;
       for (let index = 0; index < KINDS.length; index++) {
         const kind = KINDS[index];
@@ -276,17 +277,18 @@ export class RedisRevocationStore extends RevocationStore {
           for (let i = 0; i + 1 < page.length; i += 2) {
             const entry = fromMember(kind, page[i], Number(page[i + 1]));
             if (!entry || entry.expiresAt <= now) continue;
-            inRedis.add(`${index}${page[i]}`);
+            inRedis?.[index].add(page[i]);
             this.local.apply(entry);
             loaded++;
           }
         } while (cursor !== '0');
       }
       const missing: RevocationEntry[] = [];
-      for (const entry of this.local.entries()) {
-        if (entry.expiresAt > now && !inRedis.has(`${KINDS.indexOf(entry.kind)}${memberOf(entry)}`)) missing.push(entry);
+      if (inRedis) {
+        for (const entry of this.local.entries()) {
+          if (entry.expiresAt > now && !inRedis[KINDS.indexOf(entry.kind)].has(memberOf(entry))) missing.push(entry);
+        }
       }
-      inRedis.clear();
       for (let i = 0; i < missing.length; i += WRITE_BATCH) await this.writeEntries(missing.slice(i, i + WRITE_BATCH));
       if (missing.length === 0) await this.writeEntries([]); // drops expired entries, refreshes the sets' TTLs
       if (this.unreachable) {

@@ -81,6 +81,28 @@ describe('InMemoryRevocationStore', () => {
     }
   });
 
+  it('drops a large expired population within about 30 s: a pass keeps its pace as entries leave, and speeds up as they arrive', () => {
+    jest.useFakeTimers({ now: Date.now() });
+    try {
+      const fresh = new InMemoryRevocationStore();
+      const expiresAt = now() + 0.5;
+      for (let i = 0; i < 600_000; i++) fresh.apply({ kind: 'token', id: `jti-${i}`, expiresAt });
+      jest.advanceTimersByTime(1000); // first sweep: all expired, 20,000 looked at (600,000 / 30)
+      expect(fresh.size).toBe(580_000);
+      jest.advanceTimersByTime(29_000);
+      expect(fresh.size).toBe(0);
+      // Entries that arrive during a pass (a reload from Redis) speed it up.
+      fresh.apply({ kind: 'token', id: 'first', expiresAt: now() + 3600 });
+      jest.advanceTimersByTime(1000); // a new pass, at the least pace
+      for (let i = 0; i < 600_000; i++) fresh.apply({ kind: 'token', id: `late-${i}`, expiresAt: now() + 0.5 });
+      jest.advanceTimersByTime(31_000);
+      expect(fresh.size).toBe(1);
+      fresh.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('refuses bad arguments', async () => {
     await expect(store.revokeToken('', now())).rejects.toThrow('jti must be a non-empty string');
     await expect(store.revokeToken('a', Number.NaN)).rejects.toThrow('expiresAt must be a time in seconds');
