@@ -1,4 +1,5 @@
 import { signRs256AccessToken } from './apps/jwks-fixtures';
+import { randomUUID } from 'node:crypto';
 import { API_KEY, basicAuthorization, ITEMS_PATH, itemsOf, PASSWORD, signAccessToken, signSampleToken, USERNAME } from './fixtures';
 
 export type Platform = 'express' | 'fastify';
@@ -27,6 +28,8 @@ export interface AppSpec {
   expressOnly?: boolean;
   /** Served on Fastify only. */
   fastifyOnly?: boolean;
+  /** The app checks a RedisRevocationStore: run.ts starts a redis-server for it, or leaves the row out. */
+  redis?: boolean;
   /** The app is the hand-written peer of this app (same validator, no library): the report gives the library's ratio to it. */
   peerOf?: string;
 }
@@ -35,6 +38,8 @@ const get = (headers: Record<string, string> = {}): BenchRequest => ({ method: '
 const withApiKey = () => get({ 'x-api-key': API_KEY });
 const withBasic = () => get({ authorization: basicAuthorization() });
 const withBearer = () => get({ authorization: `Bearer ${signAccessToken()}` });
+/** A bearer token with a jti, so that a revocation check has something to look up. */
+const withBearerJti = () => get({ authorization: `Bearer ${signAccessToken(USERNAME, ['me', 'items'], randomUUID())}` });
 const withRs256 = () => get({ authorization: `Bearer ${signRs256AccessToken()}` });
 const graphqlQuery = (headers: Record<string, string> = {}): BenchRequest => ({
   method: 'POST',
@@ -87,6 +92,11 @@ export const APPS = {
     guarded: false,
     fastifyOnly: true,
   },
+  // Revocation (bench/apps/jwt-revocation.ts): the library's JwtValidator, tokens with a jti, without a revocation
+  // store (14), then checking a RedisRevocationStore with nothing revoked (14a) and with 100,000 revoked jtis (14b).
+  'jwt-revocation-none': { number: '14', title: 'JwtValidator HS256 + scopes, no revocation store', request: withBearerJti, guarded: true },
+  'jwt-revocation-redis': { number: '14a', title: 'the same, Redis revocation store, nothing revoked', request: withBearerJti, guarded: true, redis: true },
+  'jwt-revocation-100k': { number: '14b', title: 'the same, Redis revocation store, 100,000 revoked jtis', request: withBearerJti, guarded: true, redis: true },
 } satisfies Record<string, AppSpec>;
 
 export type AppName = keyof typeof APPS;

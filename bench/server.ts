@@ -13,6 +13,7 @@ import { BasicModule } from './apps/basic';
 import { JwksCacheHitModule, JwksCacheMissModule, PassportJwksModule } from './apps/jwks';
 import { GraphQLJwtModule, GraphQLUnguardedModule } from './apps/graphql';
 import { JwtScopesModule } from './apps/jwt-scopes';
+import { JwtNoRevocationModule, JwtRedis100kRevocationModule, JwtRedisRevocationModule } from './apps/jwt-revocation';
 import { Or3Module } from './apps/or3';
 import { PassportKeyObjectModule, PassportStringSecretModule } from './apps/passport';
 import { ApiKeyPeerModule, BasicPeerModule, JwtPeerModule, Or3PeerModule } from './apps/peers';
@@ -47,6 +48,9 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   'passport-jwks': PassportJwksModule,
   graphql: GraphQLUnguardedModule,
   'graphql-jwt': GraphQLJwtModule,
+  'jwt-revocation-none': JwtNoRevocationModule,
+  'jwt-revocation-redis': JwtRedisRevocationModule,
+  'jwt-revocation-100k': JwtRedis100kRevocationModule,
 };
 
 /** Nest marks its modules with metadata; a factory is a plain function. */
