@@ -188,6 +188,7 @@ export class RedisRevocationStore extends RevocationStore {
       autoResubscribe: false, // subscribe again ourselves, then reload: no gap between the two
       autoResendUnfulfilledCommands: false,
       commandTimeout: this.commandTimeoutMs,
+      disconnectTimeout: 200, // close() of a connection already lost: ioredis would otherwise wait 2 s on it
       lazyConnect: false,
     };
     const { redis } = this.options;
