@@ -193,6 +193,30 @@ describeWithRedis('RedisRevocationStore with a real redis-server', () => {
       }
     });
 
+    it('carries any id through pub/sub and a reload: spaces, line breaks, non-ASCII', async () => {
+      const ids = ['with space', 'line\nbreak', 'émoji 🔑', '1700000000 looks like a cut-off'];
+      const a = new RedisRevocationStore({ redis: redis.url, prefix: '{odd-ids}' });
+      const b = new RedisRevocationStore({ redis: redis.url, prefix: '{odd-ids}' });
+      const later = new RedisRevocationStore({ redis: redis.url, prefix: '{odd-ids}' });
+      try {
+        await Promise.all([a.connect(), b.connect()]);
+        for (const id of ids) {
+          await a.revokeToken(id, now() + 60);
+          await a.revokeSession(id, now() + 60);
+          await a.revokeSubject(id, 1000.25, now() + 60);
+        }
+        const refusedEverywhere = (store: RedisRevocationStore) =>
+          ids.every((id) => store.isRevoked({ jti: id }) && store.isRevoked({ sid: id }) && store.isRevoked({ sub: id, iat: 1000 }));
+        await eventually(() => refusedEverywhere(b));
+        await later.connect();
+        expect(refusedEverywhere(later)).toBe(true);
+        expect(ids.some((id) => later.isRevoked({ sub: id, iat: 1000.5 }))).toBe(false);
+        expect(later.isRevoked({ jti: 'with' })).toBe(false);
+      } finally {
+        await Promise.all([a.close(), b.close(), later.close()]);
+      }
+    });
+
     it('refuses to start when Redis cannot be reached', async () => {
       const started = Date.now();
       const store = new RedisRevocationStore({ redis: 'redis://127.0.0.1:1', startupTimeoutMs: 300 });
