@@ -145,6 +145,7 @@ export class RedisRevocationStore extends RevocationStore {
       return (await this.client.set(this.oncePrefix + id, '1', 'EXAT', expireAt, 'NX')) === 'OK';
     } catch (error) {
       this.markUnreachable(error);
+      this.retryLater(); // a sync that succeeds ends the outage (and its warning) even if the connection never dropped
       throw new SecurityHttpException(503, 'The revocation store is unreachable', { 'Retry-After': this.retryAfter }, 'revocation_unavailable');
     }
   }
