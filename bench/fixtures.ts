@@ -26,8 +26,8 @@ export function itemsOf(username: string): { item_id: string; owner: string }[] 
 }
 
 /** An access token like the login route issues: `sub` and `scopes`, valid for two hours. */
-export function signAccessToken(username = USERNAME, scopes: readonly string[] = ['me', 'items']): string {
-  return jwt.sign({ sub: username, scopes }, JWT_KEY, { algorithm: 'HS256', expiresIn: '2h' });
+export function signAccessToken(username = USERNAME, scopes: readonly string[] = ['me', 'items'], jwtid?: string): string {
+  return jwt.sign({ sub: username, scopes }, JWT_KEY, { algorithm: 'HS256', expiresIn: '2h', ...(jwtid === undefined ? {} : { jwtid }) });
 }
 
 /** An access token as the sample's POST /token issues it (`sub`, `scope`, `exp`; the sample runs with SECRET_KEY = JWT_SECRET). */

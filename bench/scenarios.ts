@@ -1,5 +1,6 @@
 import { OPAQUE_TOKEN } from './apps/introspection';
 import { signRs256AccessToken } from './apps/jwks-fixtures';
+import { randomUUID } from 'node:crypto';
 import { API_KEY, basicAuthorization, ITEMS_PATH, itemsOf, PASSWORD, signAccessToken, signSampleToken, USERNAME } from './fixtures';
 
 export type Platform = 'express' | 'fastify';
@@ -30,6 +31,8 @@ export interface AppSpec {
   expressOnly?: boolean;
   /** Served on Fastify only. */
   fastifyOnly?: boolean;
+  /** The app checks a RedisRevocationStore: run.ts starts a redis-server for it, or leaves the row out. */
+  redis?: boolean;
   /** The app is the hand-written peer of this app (same validator, no library): the report gives the library's ratio to it. */
   peerOf?: string;
 }
@@ -38,6 +41,8 @@ const get = (headers: Record<string, string> = {}): BenchRequest => ({ method: '
 const withApiKey = () => get({ 'x-api-key': API_KEY });
 const withBasic = () => get({ authorization: basicAuthorization() });
 const withBearer = () => get({ authorization: `Bearer ${signAccessToken()}` });
+/** A bearer token with a jti, so that a revocation check has something to look up. */
+const withBearerJti = () => get({ authorization: `Bearer ${signAccessToken(USERNAME, ['me', 'items'], randomUUID())}` });
 const withRs256 = () => get({ authorization: `Bearer ${signRs256AccessToken()}` });
 const withOpaque = () => get({ authorization: `Bearer ${OPAQUE_TOKEN}` });
 let opaqueTokens = 0;
@@ -107,6 +112,11 @@ export const APPS = {
   'introspection-hit': { number: '14', title: 'opaque token, IntrospectionValidator, cache hit', request: withOpaque, guarded: true },
   'introspection-miss': { number: '15', title: 'a new opaque token each request, introspected (local endpoint)', request: withNewOpaque, guarded: true },
   'issuers-20': { number: '16', title: 'RS256 JWT from a JWKS, route trusting 20 issuers, cache hit', request: withRs256, guarded: true },
+  // Revocation (bench/apps/jwt-revocation.ts): the library's JwtValidator, tokens with a jti, without a revocation
+  // store (17), then checking a RedisRevocationStore with nothing revoked (17a) and with 100,000 revoked jtis (17b).
+  'jwt-revocation-none': { number: '17', title: 'JwtValidator HS256 + scopes, no revocation store', request: withBearerJti, guarded: true },
+  'jwt-revocation-redis': { number: '17a', title: 'the same, Redis revocation store, nothing revoked', request: withBearerJti, guarded: true, redis: true },
+  'jwt-revocation-100k': { number: '17b', title: 'the same, Redis revocation store, 100,000 revoked jtis', request: withBearerJti, guarded: true, redis: true },
 } satisfies Record<string, AppSpec>;
 
 export type AppName = keyof typeof APPS;

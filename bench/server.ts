@@ -14,6 +14,7 @@ import { introspectionEndpoint, IntrospectionCacheHitModule, IntrospectionCacheM
 import { JwksCacheHitModule, JwksCacheMissModule, PassportJwksModule } from './apps/jwks';
 import { GraphQLJwtModule, GraphQLJwtPeerModule, GraphQLUnguardedModule } from './apps/graphql';
 import { JwtScopesModule } from './apps/jwt-scopes';
+import { JwtNoRevocationModule, JwtRedis100kRevocationModule, JwtRedisRevocationModule } from './apps/jwt-revocation';
 import { Or3Module } from './apps/or3';
 import { PassportKeyObjectModule, PassportStringSecretModule } from './apps/passport';
 import { ApiKeyPeerModule, BasicPeerModule, JwtPeerModule, Or3PeerModule } from './apps/peers';
@@ -52,6 +53,9 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   'introspection-hit': IntrospectionCacheHitModule,
   'introspection-miss': IntrospectionCacheMissModule,
   'issuers-20': TwentyIssuersModule,
+  'jwt-revocation-none': JwtNoRevocationModule,
+  'jwt-revocation-redis': JwtRedisRevocationModule,
+  'jwt-revocation-100k': JwtRedis100kRevocationModule,
 };
 
 /** Nest marks its modules with metadata; a factory is a plain function. */

@@ -1,4 +1,5 @@
 import type { ExecutionContext, InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { RevocationStore } from './revocation/revocation-store.js';
 import type { SecurityScheme } from './schemes/security-scheme.js';
 import type { SecurityScopes } from './security-scopes.js';
 import type { RefusalHook } from './security-refusal.js';
@@ -105,6 +106,12 @@ export interface SecuritySchemesModuleOptions<T extends readonly SchemeEntry[] =
    * for metrics or audit; never with the credentials. A hook that throws does not change the answer.
    */
   onRefusal?: RefusalHook;
+  /**
+   * Where revoked tokens are kept: injectable as `RevocationStore`, and checked by every `JwtValidator` that has
+   * no `revocation` option of its own. Default: a new `InMemoryRevocationStore` (one process); several instances
+   * share a `RedisRevocationStore`. Closed when the application shuts down.
+   */
+  revocation?: RevocationStore;
 }
 
 export interface SecuritySchemesOptionsFactory {

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   Scope,
   type CanActivate,
   type OnApplicationBootstrap,
@@ -14,7 +15,7 @@ import { checkResponseHeaders, isScopeToken, quoteString } from './header-values
 import { headersOf } from './security.exception.js';
 import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transports/handlers.js';
 import { connectionContext, connectionHandlerOf, installConnectionHook, setConnectionCheck } from './transports/websocket.js';
-import { SecurityScheme } from './schemes/security-scheme.js';
+import { checkSchemeName, SecurityScheme } from './schemes/security-scheme.js';
 import {
   NEST_GUARDS_METADATA,
   NEST_PATH_METADATA,
@@ -44,6 +45,7 @@ import { SecurityScopes } from './security-scopes.js';
 import { RefusalReporter } from './security-refusal.js';
 import type { ClaimRequirement } from './claim-checks.js';
 import { CompiledStepUp } from './step-up.js';
+import { RevocationStore } from './revocation/revocation-store.js';
 
 /** A registered scheme and its validator. `validator` is set at start-up, except for request-scoped providers. */
 export interface SchemeBinding {
@@ -121,6 +123,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     private readonly moduleRef: ModuleRef,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
+    @Optional() private readonly revocation?: RevocationStore,
   ) {
     if (!options || !Array.isArray(options.schemes)) {
       throw new Error('SecuritySchemesModule: options.schemes must be an array of security schemes.');
@@ -142,7 +145,12 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onModuleInit(): void {
-    for (const binding of this.bindings.values()) this.resolveValidator(binding);
+    for (const binding of this.bindings.values()) {
+      this.resolveValidator(binding);
+      // JwtValidator (or any validator with this method) checks the module's revocation store unless it has its own.
+      const validator = binding.validator as { useModuleRevocationStore?: (store: RevocationStore) => void } | undefined;
+      if (this.revocation && typeof validator?.useModuleRevocationStore === 'function') validator.useModuleRevocationStore(this.revocation);
+    }
     this.checkTransportsAtStartup();
   }
 
@@ -285,6 +293,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     if (!(scheme instanceof SecurityScheme)) {
       throw new Error(`SecuritySchemesModule: ${String(scheme)} is not a security scheme (APIKeyHeader, HTTPBearer, ...).`);
     }
+    checkSchemeName(`SecuritySchemesModule: scheme ${scheme.constructor.name}`, scheme.schemeName); // a subclass may override schemeName
     checkChallenge(scheme);
     const existing = this.bindings.get(scheme.schemeName);
     if (existing && existing.scheme !== scheme) {

@@ -21,8 +21,3 @@ export function tokenRefusal(error: unknown, logger: Logger): unknown {
   logger.debug(`Refused a token (${error.reason}): ${error.message}.`);
   return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason);
 }
-
-/** The answer to a token the revocation store says is revoked: the 401 of any refused token, reason `revoked`. */
-export function revokedTokenRefusal(): SecurityHttpException {
-  return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, 'revoked');
-}

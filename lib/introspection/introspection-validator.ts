@@ -8,7 +8,8 @@ import type { SecurityValidator, ValidationResult } from '../security-options.in
 import type { SecurityScopes } from '../security-scopes.js';
 import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
 import { RevocationStore } from '../revocation/revocation-store.js';
-import { revokedTokenRefusal, tokenRefusal } from '../token-refusal.js';
+import { revokedTokenError } from '../revocation/revoked-token.js';
+import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import type { IntrospectionClaims, IntrospectionEndpointOptions, IntrospectionValidatorOptions } from './introspection-options.interface.js';
 import { IntrospectionUnavailableError } from './introspection-unavailable.error.js';
@@ -89,7 +90,7 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   }
 
   private principalOf(claims: IntrospectionClaims, context: ExecutionContext) {
-    if (this.revocation?.isRevoked(claims)) throw revokedTokenRefusal(); // a cached answer may have been revoked since
+    if (this.revocation?.isRevoked(claims)) throw revokedTokenError(); // a cached answer may have been revoked since
     return principalFromClaims(claims, this.toPrincipal, context);
   }
 

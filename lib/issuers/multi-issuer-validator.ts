@@ -10,7 +10,8 @@ import type { SecurityValidator, ValidationResult } from '../security-options.in
 import type { SecurityScopes } from '../security-scopes.js';
 import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
 import { RevocationStore } from '../revocation/revocation-store.js';
-import { revokedTokenRefusal, tokenRefusal } from '../token-refusal.js';
+import { revokedTokenError } from '../revocation/revoked-token.js';
+import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { BoundedMap } from './bounded-map.js';
 import type { IssuedTokenClaims, IssuerResolver, IssuerSettings, MultiIssuerValidatorOptions, TrustedIssuer } from './multi-issuer-options.interface.js';
@@ -144,7 +145,7 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   }
 
   private principalOf(claims: IssuedTokenClaims, context: ExecutionContext) {
-    if (this.revocation?.isRevoked(claims)) throw revokedTokenRefusal(); // a cached token may have been revoked since
+    if (this.revocation?.isRevoked(claims)) throw revokedTokenError(); // a cached token may have been revoked since
     return principalFromClaims(claims, this.toPrincipal, context);
   }
 
