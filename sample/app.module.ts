@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { SecuritySchemesModule } from 'nestjs-security-schemes';
 import { ApiKeyModule } from './api-key/api-key.module.js';
 import { apiKeyScheme } from './api-key/api-key.scheme.js';
 import { ApiKeyValidator } from './api-key/api-key.validator.js';
 import { AppController } from './app.controller.js';
 import { AuthModule } from './auth/auth.module.js';
+import { RefuseInactiveUsers } from './auth/inactive-users.js';
 import { oauth2Scheme } from './auth/oauth2.schemes.js';
 import { TokenValidator } from './auth/token.validator.js';
 import { BasicModule } from './basic/basic.module.js';
@@ -51,7 +52,11 @@ import { UsersModule } from './users/users.module.js';
     IdpModule,
   ],
   controllers: [AppController],
-  // 429 and 503 with Retry-After (login throttling and the argon2 line).
-  providers: [{ provide: APP_FILTER, useClass: RetryAfterFilter }],
+  providers: [
+    // 429 and 503 with Retry-After (login throttling and the argon2 line).
+    { provide: APP_FILTER, useClass: RetryAfterFilter },
+    // A disabled user gets 400 Inactive user on every route that identifies a user, /status excepted.
+    { provide: APP_INTERCEPTOR, useClass: RefuseInactiveUsers },
+  ],
 })
 export class AppModule {}
