@@ -14,8 +14,8 @@ export class AuthService {
    * An access token for a correct user name and password, or null. The token grants the requested
    * scopes the user may have, and no others (FastAPI's tutorial grants whatever the form asks for).
    */
-  async login(username: string, password: string, requestedScopes: readonly string[]): Promise<string | null> {
-    const user = await this.users.authenticate(username, password);
+  async login(username: string, password: string, requestedScopes: readonly string[], signal?: AbortSignal): Promise<string | null> {
+    const user = await this.users.authenticate(username, password, signal);
     if (!user) return null;
     const granted = user.allowedScopes.filter((scope) => requestedScopes.includes(scope));
     return this.tokens.issue(user.profile.username, granted);
