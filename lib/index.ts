@@ -20,6 +20,7 @@ export * from './forms/index.js';
 export * from './passport/index.js';
 export * from './verified-token-cache.js';
 export * from './jwt/index.js';
+export * from './revocation/index.js';
 export { recordGrantedScopes, recordedGrantedScopes } from './granted-scopes.js';
 export { GraphQLSecurityError } from './transports/graphql.js';
 export { WS_CLOSE_FORBIDDEN, WS_CLOSE_UNAUTHORIZED } from './transports/websocket.js';

@@ -1,4 +1,5 @@
 import type { ExecutionContext, InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { RevocationStore } from './revocation/revocation-store.js';
 import type { SecurityScheme } from './schemes/security-scheme.js';
 import type { SecurityScopes } from './security-scopes.js';
 
@@ -89,6 +90,12 @@ export interface SecuritySchemesModuleOptions<T extends readonly SchemeEntry[] =
   globalGuard?: boolean;
   /** The request property that receives the principal, like passport's `req.user`. Default `'user'`; `false` sets none. */
   userProperty?: string | false;
+  /**
+   * Where revoked tokens are kept: injectable as `RevocationStore`, and checked by every `JwtValidator` that has
+   * no `revocation` option of its own. Default: a new `InMemoryRevocationStore` (one process); several instances
+   * share a `RedisRevocationStore`. Closed when the application shuts down.
+   */
+  revocation?: RevocationStore;
 }
 
 export interface SecuritySchemesOptionsFactory {

@@ -10,10 +10,12 @@ import type {
   SecuritySchemesOptionsFactory,
 } from './security-options.interface.js';
 import { SecurityRegistry } from './security.registry.js';
+import { revocationStoreProvider } from './revocation/revocation-store.provider.js';
+import { RevocationStore } from './revocation/revocation-store.js';
 
 /**
  * Registers the security schemes, their validators and (by default) a global `SecurityGuard`.
- * Global: `SecurityGuard`, `SchemeGuard(...)` and `SecurityRegistry` can be used from any module.
+ * Global: `SecurityGuard`, `SchemeGuard(...)`, `SecurityRegistry` and `RevocationStore` can be used from any module.
  */
 @Module({})
 export class SecuritySchemesModule {
@@ -34,12 +36,13 @@ export class SecuritySchemesModule {
       providers: [
         ...optionsProviders,
         { provide: SECURITY_GLOBAL_GUARD, useValue: globalGuard },
+        revocationStoreProvider,
         SecurityRegistry,
         SecurityGuard,
         FormBodyHooks,
         ...(globalGuard ? [{ provide: APP_GUARD, useExisting: SecurityGuard }] : []),
       ],
-      exports: [SECURITY_MODULE_OPTIONS, SecurityRegistry, SecurityGuard],
+      exports: [SECURITY_MODULE_OPTIONS, SecurityRegistry, SecurityGuard, RevocationStore],
     };
   }
 

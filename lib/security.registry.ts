@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   Scope,
   type CanActivate,
   type OnApplicationBootstrap,
@@ -40,6 +41,7 @@ import type {
   SecurityValidator,
 } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
+import { RevocationStore } from './revocation/revocation-store.js';
 
 /** A registered scheme and its validator. `validator` is set at start-up, except for request-scoped providers. */
 export interface SchemeBinding {
@@ -109,6 +111,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     private readonly moduleRef: ModuleRef,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
+    @Optional() private readonly revocation?: RevocationStore,
   ) {
     if (!options || !Array.isArray(options.schemes)) {
       throw new Error('SecuritySchemesModule: options.schemes must be an array of security schemes.');
@@ -126,7 +129,12 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onModuleInit(): void {
-    for (const binding of this.bindings.values()) this.resolveValidator(binding);
+    for (const binding of this.bindings.values()) {
+      this.resolveValidator(binding);
+      // JwtValidator (or any validator with this method) checks the module's revocation store unless it has its own.
+      const validator = binding.validator as { useModuleRevocationStore?: (store: RevocationStore) => void } | undefined;
+      if (this.revocation && typeof validator?.useModuleRevocationStore === 'function') validator.useModuleRevocationStore(this.revocation);
+    }
     this.checkTransportsAtStartup();
   }
 

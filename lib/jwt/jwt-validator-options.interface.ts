@@ -2,6 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { JwtAlgorithm } from './algorithms.js';
 import type { JwksOptions } from './jwks.js';
 import type { JwtKeyInput } from './keys.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 
 /** The verified claims of a JWT. */
 export type JwtClaims = Readonly<Record<string, unknown>> & {
@@ -54,6 +55,12 @@ export interface JwtValidatorOptions<TPrincipal = JwtClaims> {
   allowFutureIat?: boolean;
   /** Cache of verified tokens until their `exp`: its size, or `false` for none. Default `{ max: 10000, maxAgeSeconds: 300 }`. */
   cache?: { max?: number; maxAgeSeconds?: number } | false;
+  /**
+   * The revocation store checked on every request, verified-token-cache hits included (a revoked token is a 401
+   * `invalid_token`). Default: SecuritySchemesModule's store (its `revocation` option, in memory by default),
+   * handed to the validator at start-up. `false`: no revocation check.
+   */
+  revocation?: RevocationStore | false;
   /** Cooldown, timeouts and refresh of the remote key set. */
   jwks?: JwksOptions;
 }

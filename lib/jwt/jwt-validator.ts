@@ -2,6 +2,8 @@ import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { recordedGrantedScopes, recordGrantedScopes } from '../granted-scopes.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
+import { RevocationStore } from '../revocation/revocation-store.js';
+import { revokedTokenError } from '../revocation/revoked-token.js';
 import { SecurityHttpException } from '../security.exception.js';
 import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
@@ -49,6 +51,9 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   private readonly allowMissingExp: boolean;
   private readonly allowFutureIat: boolean;
   private readonly cache: VerifiedTokenCache<JwtClaims> | undefined;
+  /** Checked on every request, cache hits included. */
+  private revocation: RevocationStore | undefined;
+  private readonly ownRevocation: boolean;
 
   constructor(options: JwtValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
@@ -71,6 +76,11 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     this.allowMissingExp = options.allowMissingExp === true;
     this.allowFutureIat = options.allowFutureIat === true;
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
+    if (options.revocation !== undefined && options.revocation !== false && !(options.revocation instanceof RevocationStore)) {
+      throw new Error(`${OWNER}: revocation must be a RevocationStore (InMemoryRevocationStore, RedisRevocationStore...) or false.`);
+    }
+    this.ownRevocation = options.revocation !== undefined;
+    this.revocation = options.revocation || undefined;
 
     if (options.key === undefined && options.jwksUri === undefined && options.openIdConnectUrl === undefined && options.issuer === undefined) {
       throw new Error(`${OWNER}: give "key" (a secret or public key), or "issuer" (OpenID Connect discovery), or "jwksUri".`);
@@ -123,6 +133,14 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
         throw this.refusal(error);
       },
     );
+  }
+
+  /**
+   * Called by SecuritySchemesModule at start-up with the module's revocation store; ignored when this
+   * validator was given its own `revocation` option (or `false`).
+   */
+  useModuleRevocationStore(store: RevocationStore): void {
+    if (!this.ownRevocation) this.revocation = store;
   }
 
   /** Verifies a token and returns its claims; throws `InvalidTokenError` or `KeySetUnavailableError`. */
@@ -185,6 +203,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   }
 
   private principalOf(claims: JwtClaims, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
+    if (this.revocation?.isRevoked(claims)) throw revokedTokenError(); // every request: a cached token may have been revoked since
     if (!this.toPrincipal) return claims;
     const scopes = recordedGrantedScopes(claims) ?? []; // read once, when the token was verified
     const principal = this.toPrincipal(claims, context);

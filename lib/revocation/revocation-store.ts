@@ -18,7 +18,13 @@ export abstract class RevocationStore {
   abstract revokeToken(jti: string, expiresAt: number): Promise<void>;
   /** Revokes every token of a session (`sid` claim, e.g. a refresh-token family) until `expiresAt`. */
   abstract revokeSession(sid: string, expiresAt: number): Promise<void>;
-  /** Revokes every token of `sub` issued at or before `issuedBefore` (seconds), until `expiresAt`. */
+  /**
+   * Revokes every token of `sub` issued at or before `issuedBefore` (its `iat` <= `issuedBefore`; a token
+   * without `iat` too), until `expiresAt`. `issuedBefore` is in seconds and may have a fraction: pass
+   * `Date.now() / 1000`. With whole-second `iat`s, a token issued later in the same second is refused too
+   * (fail closed) and one from the next second on is accepted; tokens issued with a fractional `iat`
+   * (`iat: Date.now() / 1000`, a valid NumericDate) are accepted right after the revocation.
+   */
   abstract revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void>;
   /**
    * Marks a one-time id (a refresh token's `jti`) as used, atomically across instances: true for the

@@ -1,0 +1,3 @@
+export * from './revocation-store.js';
+export * from './in-memory-revocation-store.js';
+export * from './revoked-token.js';
