@@ -18,7 +18,7 @@ export class DiscoveryController {
       issuer: origin,
       token_endpoint: `${origin}/token`,
       userinfo_endpoint: `${origin}/oidc/userinfo`,
-      grant_types_supported: ['password'],
+      grant_types_supported: ['password', 'refresh_token'],
       scopes_supported: Object.keys(SCOPES),
       response_types_supported: ['token'],
       subject_types_supported: ['public'],
