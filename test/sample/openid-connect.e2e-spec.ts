@@ -19,7 +19,7 @@ describe.each(PLATFORMS)('sample: OpenID Connect (%s)', (platform) => {
       issuer: 'http://sample.test:8080',
       token_endpoint: 'http://sample.test:8080/token',
       userinfo_endpoint: 'http://sample.test:8080/oidc/userinfo',
-      grant_types_supported: ['password', 'refresh_token'],
+      grant_types_supported: ['password'],
       scopes_supported: ['me', 'items'],
       response_types_supported: ['token'],
       subject_types_supported: ['public'],
