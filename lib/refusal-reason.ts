@@ -24,4 +24,6 @@ export type RefusalReason =
   | 'audience_mismatch'
   | 'inactive'
   | 'introspection_unavailable'
-  | 'revoked';
+  | 'revoked'
+  // Revocation stores
+  | 'revocation_unavailable';

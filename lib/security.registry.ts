@@ -15,7 +15,7 @@ import { checkResponseHeaders, isScopeToken, quoteString } from './header-values
 import { headersOf } from './security.exception.js';
 import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transports/handlers.js';
 import { connectionContext, connectionHandlerOf, installConnectionHook, setConnectionCheck } from './transports/websocket.js';
-import { SecurityScheme } from './schemes/security-scheme.js';
+import { checkSchemeName, SecurityScheme } from './schemes/security-scheme.js';
 import {
   NEST_GUARDS_METADATA,
   NEST_PATH_METADATA,
@@ -277,6 +277,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     if (!(scheme instanceof SecurityScheme)) {
       throw new Error(`SecuritySchemesModule: ${String(scheme)} is not a security scheme (APIKeyHeader, HTTPBearer, ...).`);
     }
+    checkSchemeName(`SecuritySchemesModule: scheme ${scheme.constructor.name}`, scheme.schemeName); // a subclass may override schemeName
     checkChallenge(scheme);
     const existing = this.bindings.get(scheme.schemeName);
     if (existing && existing.scheme !== scheme) {

@@ -60,6 +60,7 @@ export abstract class SecurityScheme<TCredentials = unknown> {
     if (typeof schemeName !== 'string' || schemeName.length === 0) {
       throw new Error(`${new.target.name}: schemeName must be a non-empty string.`);
     }
+    checkSchemeName(`${new.target.name}`, schemeName);
     this.schemeName = schemeName;
     this.description = options.description;
     this.autoError = options.autoError ?? true;
@@ -85,6 +86,29 @@ export abstract class SecurityScheme<TCredentials = unknown> {
   /** Scope names this scheme declares (an OAuth2 scope map), or `undefined` when it declares none. */
   get declaredScopes(): readonly string[] | undefined {
     return undefined;
+  }
+}
+
+/** The key pattern of OpenAPI's `components` maps (OpenAPI 3.0/3.1, Components Object). */
+const COMPONENT_KEY = /^[a-zA-Z0-9.\-_]+$/;
+
+/**
+ * Throws unless `schemeName` can be a key of `components.securitySchemes` as written: OpenAPI's pattern, and
+ * not a member of `Object.prototype` (`__proto__` vanishes from a document built as a plain object, while
+ * operations still reference it; `constructor` and the like would be found on any document object).
+ */
+export function checkSchemeName(owner: string, schemeName: string): void {
+  if (!COMPONENT_KEY.test(schemeName)) {
+    throw new Error(
+      `${owner}: schemeName ${JSON.stringify(schemeName)} cannot be a key of components.securitySchemes: ` +
+        'use only letters, digits, ".", "-" and "_" (OpenAPI\'s ^[a-zA-Z0-9.\\-_]+$).',
+    );
+  }
+  if (Object.prototype.hasOwnProperty.call(Object.prototype, schemeName)) {
+    throw new Error(
+      `${owner}: schemeName "${schemeName}" is a property of every JavaScript object (Object.prototype); ` +
+        'as a key of components.securitySchemes it would vanish or be confused with it. Choose another name.',
+    );
   }
 }
 

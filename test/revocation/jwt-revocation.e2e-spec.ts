@@ -1,4 +1,4 @@
-import { Controller, Get, Injectable, Param, Post } from '@nestjs/common';
+import { Controller, Get, Injectable } from '@nestjs/common';
 import {
   assertNotRevoked,
   CurrentUser,
@@ -13,22 +13,10 @@ import {
 } from 'nestjs-security-schemes';
 import { ok, outcome } from '../utils/auth';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
-import { craftJws, now } from '../jwt/craft';
+import { now } from '../jwt/craft';
+import { AccountController, bearer, jtiOf, jwt, REVOKED, SECRET, sign } from './revocation-app';
 
-const SECRET = Buffer.from('a-local-secret-of-at-least-32-bytes-for-hs256!');
-const bearer = new HTTPBearer({ bearerFormat: 'JWT' });
 const custom = new HTTPBearer({ schemeName: 'custom' });
-
-const REVOKED = {
-  status: 401,
-  body: { statusCode: 401, message: 'Could not validate credentials', error: 'Unauthorized' },
-  challenge: 'Bearer error="invalid_token"',
-};
-
-let counter = 0;
-const sign = (claims: Record<string, unknown> = {}) =>
-  craftJws({ alg: 'HS256', typ: 'JWT' }, { sub: 'alice', jti: `jti-${++counter}`, iat: now(), exp: now() + 60, ...claims }, SECRET);
-const jwt = (revocation?: RevocationStore | false) => new JwtValidator({ key: SECRET, algorithms: ['HS256'], revocation });
 
 /** A validator of the application's own: opaque tokens `sub.jti`, checked against the injected store with one call. */
 @Injectable()
@@ -43,31 +31,11 @@ class OpaqueTokenValidator implements SecurityValidator<{ credentials: string },
 }
 
 @Controller()
-class AccountController {
-  constructor(private readonly revocations: RevocationStore) {}
-
-  @Security(bearer)
-  @Get('me')
-  me(@CurrentUser() user: JwtClaims) {
-    return { sub: user.sub };
-  }
-
-  @Security(bearer)
-  @Post('logout')
-  async logout(@CurrentUser() user: JwtClaims) {
-    await this.revocations.revokeToken(user.jti as string, user.exp!);
-    return { done: true };
-  }
-
+class CustomController {
   @Security(custom)
   @Get('custom')
   custom(@CurrentUser() user: JwtClaims) {
     return { sub: user.sub };
-  }
-
-  @Post('once/:id')
-  async once(@Param('id') id: string) {
-    return { first: await this.revocations.consumeOnce(id, now() + 60) };
   }
 }
 
@@ -79,7 +47,7 @@ describe.each(PLATFORMS)('JwtValidator with the module revocation store (%s)', (
   beforeAll(async () => {
     t = await createTestApp(platform, {
       imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: bearer, validator: jwt() }, { scheme: custom, validator: OpaqueTokenValidator }] })],
-      controllers: [AccountController],
+      controllers: [AccountController, CustomController],
       providers: [OpaqueTokenValidator],
     });
     store = t.app.get(RevocationStore);
@@ -139,20 +107,11 @@ describe.each(PLATFORMS)('JwtValidator with the module revocation store (%s)', (
   });
 });
 
-@Controller()
-class MeController {
-  @Security(bearer)
-  @Get('me')
-  me(@CurrentUser() user: JwtClaims) {
-    return { sub: user.sub };
-  }
-}
-
 describe.each(PLATFORMS)('revocation options (%s)', (platform) => {
   const start = (revocation: RevocationStore | undefined, validator: JwtValidator) =>
     createTestApp(platform, {
       imports: [SecuritySchemesModule.forRootAsync({ useFactory: () => ({ schemes: [{ scheme: bearer, validator }], revocation }) })],
-      controllers: [MeController],
+      controllers: [AccountController],
     });
 
   it('uses the store given to forRootAsync, and closes it on shutdown', async () => {
@@ -168,7 +127,7 @@ describe.each(PLATFORMS)('revocation options (%s)', (platform) => {
     try {
       expect(t.app.get(RevocationStore)).toBe(given);
       const token = sign();
-      await given.revokeToken(`jti-${counter}`, now() + 60);
+      await given.revokeToken(jtiOf(token), now() + 60);
       expect(outcome(await t.http.get('/me').set('Authorization', `Bearer ${token}`))).toEqual(REVOKED);
     } finally {
       await t.close();
@@ -186,9 +145,9 @@ describe.each(PLATFORMS)('revocation options (%s)', (platform) => {
       const t = await start(moduleStore, validator);
       try {
         const token = sign();
-        await moduleStore.revokeToken(`jti-${counter}`, now() + 60);
+        await moduleStore.revokeToken(jtiOf(token), now() + 60);
         expect((await t.http.get('/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-        await refusedBy?.revokeToken(`jti-${counter}`, now() + 60);
+        await refusedBy?.revokeToken(jtiOf(token), now() + 60);
         expect((await t.http.get('/me').set('Authorization', `Bearer ${token}`)).status).toBe(refusedBy ? 401 : 200);
       } finally {
         await t.close();

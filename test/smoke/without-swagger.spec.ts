@@ -45,6 +45,7 @@ describe('the packed library in an app without @nestjs/swagger', () => {
   it('is installed without @nestjs/swagger, an optional peer', () => {
     expect(existsSync(join(app, 'node_modules', 'nestjs-security-schemes', 'dist'))).toBe(true);
     expect(existsSync(join(app, 'node_modules', '@nestjs', 'swagger'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', 'ioredis'))).toBe(false); // nor ioredis: the in-memory revocation store is the default
   });
 
   it('serves 401/200 and the password form when required as CommonJS', () => {
