@@ -7,6 +7,7 @@ import { ApiKeyValidator } from './api-key/api-key.validator.js';
 import { AppController } from './app.controller.js';
 import { AuthModule } from './auth/auth.module.js';
 import { RefuseInactiveUsers } from './auth/inactive-users.js';
+import { revocationStoreFrom } from './auth/revocation-store.js';
 import { oauth2Scheme } from './auth/oauth2.schemes.js';
 import { TokenValidator } from './auth/token.validator.js';
 import { BasicModule } from './basic/basic.module.js';
@@ -26,19 +27,27 @@ import { BearerPassportValidator } from './passport/passport-bearer.validator.js
 import { StatusModule } from './status/status.module.js';
 import { UsersModule } from './users/users.module.js';
 
+/** Made once: one JwtValidator (and its key cache) for the provider's schemes. */
+const IDP_SCHEMES = idpSchemes();
+
 @Module({
   imports: [
     // Every scheme of the application with its validator (a provider of one of the feature modules).
-    // The order is the order of Swagger UI's Authorize dialog.
-    SecuritySchemesModule.forRoot({
-      schemes: [
-        { scheme: oauth2Scheme, validator: TokenValidator },
-        { scheme: basicScheme, validator: BasicValidator },
-        { scheme: apiKeyScheme, validator: ApiKeyValidator },
-        { scheme: passportBearerScheme, validator: BearerPassportValidator },
-        { scheme: openIdConnectScheme, validator: OpenIdConnectValidator },
-        ...idpSchemes(), // an external identity provider, when IDP_ISSUER is set (sample/idp)
-      ],
+    // The order is the order of Swagger UI's Authorize dialog. A factory, so that each application started
+    // gets a revocation store of its own, made when it starts.
+    SecuritySchemesModule.forRootAsync({
+      useFactory: () => ({
+        schemes: [
+          { scheme: oauth2Scheme, validator: TokenValidator },
+          { scheme: basicScheme, validator: BasicValidator },
+          { scheme: apiKeyScheme, validator: ApiKeyValidator },
+          { scheme: passportBearerScheme, validator: BearerPassportValidator },
+          { scheme: openIdConnectScheme, validator: OpenIdConnectValidator },
+          ...IDP_SCHEMES, // an external identity provider, when IDP_ISSUER is set (sample/idp)
+        ],
+        // Revoked tokens (logout) and used refresh tokens: Redis when REDIS_URL is set, memory otherwise.
+        revocation: revocationStoreFrom(),
+      }),
     }),
     UsersModule,
     AuthModule,

@@ -1,4 +1,5 @@
 import { BadRequestException, Logger } from '@nestjs/common';
+import { headersOf } from 'nestjs-security-schemes';
 import { RetryLaterException } from '../common/retry-later.exception.js';
 
 /**
@@ -23,14 +24,16 @@ export function invalidScope(): BadRequestException {
 const logger = new Logger('Sessions');
 
 /**
- * Runs a call to the revocation store; when the store cannot answer (a shared store out of reach), the
- * client gets `503` with `Retry-After` instead of a 500, and the cause is logged without any token.
+ * Runs a call to the revocation store; when the store cannot answer (Redis out of reach: `consumeOnce`
+ * cannot be atomic without it), the client gets `503` with the store's `Retry-After` (1 s when it gives
+ * none) instead of a 500, and the cause is logged without any token.
  */
 export async function withRevocationStore<T>(action: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     logger.warn(`${action}: the revocation store did not answer (${error instanceof Error ? error.message : String(error)})`);
-    throw new RetryLaterException(503, 'Sessions are unavailable, try again later', 1);
+    const retryAfter = Number(headersOf(error)?.['Retry-After']);
+    throw new RetryLaterException(503, 'Sessions are unavailable, try again later', Number.isFinite(retryAfter) && retryAfter >= 1 ? retryAfter : 1);
   }
 }
