@@ -33,6 +33,13 @@ describe.each(PLATFORMS)('sample: a disabled user (%s)', (platform) => {
     expect((await t.http.get(path).set('Authorization', bearer(johndoe))).status).toBe(200);
   });
 
+  it('POST /logout and POST /logout/all: 400 Inactive user too (her tokens are refused everywhere anyway)', async () => {
+    for (const path of ['/logout', '/logout/all']) {
+      const response = await t.http.post(path).set('Authorization', bearer(alice));
+      expect([path, response.status, response.body]).toEqual([path, 400, INACTIVE]);
+    }
+  });
+
   it('GET /users/me/items: refused too (her token cannot carry `items`, so 403 comes first)', async () => {
     expect((await t.http.get('/users/me/items').set('Authorization', bearer(alice))).status).toBe(403);
   });
