@@ -1,4 +1,4 @@
-import crypto, { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import crypto, { createHash, createSecretKey, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 // Shared by the scenario servers and the runner, which signs the tokens it sends.
@@ -30,9 +30,13 @@ export function signAccessToken(username = USERNAME, scopes: readonly string[] =
   return jwt.sign({ sub: username, scopes }, JWT_KEY, { algorithm: 'HS256', expiresIn: '2h', ...(jwtid === undefined ? {} : { jwtid }) });
 }
 
-/** An access token as the sample's POST /token issues it (`sub`, `scope`, `exp`; the sample runs with SECRET_KEY = JWT_SECRET). */
+/**
+ * An access token as the sample's POST /token issues it (`typ: at+jwt`; `sub`, `scope`, `iat`, `exp`, `jti`,
+ * `sid`; the sample runs with SECRET_KEY = JWT_SECRET).
+ */
 export function signSampleToken(username = USERNAME, scopes: readonly string[] = ['me', 'items']): string {
-  return jwt.sign({ sub: username, scope: scopes.join(' ') }, JWT_KEY, { algorithm: 'HS256', expiresIn: '2h', noTimestamp: true });
+  const claims = { sub: username, scope: scopes.join(' '), iat: Date.now() / 1000, jti: randomUUID(), sid: randomUUID() };
+  return jwt.sign(claims, JWT_KEY, { algorithm: 'HS256', expiresIn: '2h', header: { alg: 'HS256', typ: 'at+jwt' } });
 }
 
 export function basicAuthorization(username = USERNAME, password = PASSWORD): string {

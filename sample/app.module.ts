@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { SecuritySchemesModule } from 'nestjs-security-schemes';
 import { ApiKeyModule } from './api-key/api-key.module.js';
 import { apiKeyScheme } from './api-key/api-key.scheme.js';
 import { ApiKeyValidator } from './api-key/api-key.validator.js';
 import { AppController } from './app.controller.js';
 import { AuthModule } from './auth/auth.module.js';
+import { RefuseInactiveUsers } from './auth/inactive-users.js';
+import { revocationStoreFrom } from './auth/revocation-store.js';
 import { oauth2Scheme } from './auth/oauth2.schemes.js';
 import { TokenValidator } from './auth/token.validator.js';
 import { BasicModule } from './basic/basic.module.js';
@@ -25,19 +27,27 @@ import { BearerPassportValidator } from './passport/passport-bearer.validator.js
 import { StatusModule } from './status/status.module.js';
 import { UsersModule } from './users/users.module.js';
 
+/** Made once: one JwtValidator (and its key cache) for the provider's schemes. */
+const IDP_SCHEMES = idpSchemes();
+
 @Module({
   imports: [
     // Every scheme of the application with its validator (a provider of one of the feature modules).
-    // The order is the order of Swagger UI's Authorize dialog.
-    SecuritySchemesModule.forRoot({
-      schemes: [
-        { scheme: oauth2Scheme, validator: TokenValidator },
-        { scheme: basicScheme, validator: BasicValidator },
-        { scheme: apiKeyScheme, validator: ApiKeyValidator },
-        { scheme: passportBearerScheme, validator: BearerPassportValidator },
-        { scheme: openIdConnectScheme, validator: OpenIdConnectValidator },
-        ...idpSchemes(), // an external identity provider, when IDP_ISSUER is set (sample/idp)
-      ],
+    // The order is the order of Swagger UI's Authorize dialog. A factory, so that each application started
+    // gets a revocation store of its own, made when it starts.
+    SecuritySchemesModule.forRootAsync({
+      useFactory: () => ({
+        schemes: [
+          { scheme: oauth2Scheme, validator: TokenValidator },
+          { scheme: basicScheme, validator: BasicValidator },
+          { scheme: apiKeyScheme, validator: ApiKeyValidator },
+          { scheme: passportBearerScheme, validator: BearerPassportValidator },
+          { scheme: openIdConnectScheme, validator: OpenIdConnectValidator },
+          ...IDP_SCHEMES, // an external identity provider, when IDP_ISSUER is set (sample/idp)
+        ],
+        // Revoked tokens (logout) and used refresh tokens: Redis when REDIS_URL is set, memory otherwise.
+        revocation: revocationStoreFrom(),
+      }),
     }),
     UsersModule,
     AuthModule,
@@ -51,7 +61,11 @@ import { UsersModule } from './users/users.module.js';
     IdpModule,
   ],
   controllers: [AppController],
-  // 429 and 503 with Retry-After (login throttling and the argon2 line).
-  providers: [{ provide: APP_FILTER, useClass: RetryAfterFilter }],
+  providers: [
+    // 429 and 503 with Retry-After (login throttling and the argon2 line).
+    { provide: APP_FILTER, useClass: RetryAfterFilter },
+    // A disabled user gets 400 Inactive user on every route that identifies a user, /status excepted.
+    { provide: APP_INTERCEPTOR, useClass: RefuseInactiveUsers },
+  ],
 })
 export class AppModule {}

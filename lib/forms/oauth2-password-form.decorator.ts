@@ -2,9 +2,10 @@ import { BadRequestException, createParamDecorator, type ExecutionContext, type 
 import { SWAGGER_API_CONSUMES, SWAGGER_API_PARAMETERS } from '../security.swagger-metadata.js';
 import { FORM_HANDLERS, MULTIPART, readFormFields, URLENCODED, type FormFields } from './form-body.js';
 import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
+import { OAuth2RefreshTokenRequestForm, type OAuth2TokenRequestForm } from './oauth2-refresh-token-request-form.js';
 
 export interface OAuth2PasswordFormOptions {
-  /** Require `grant_type` (`OAuth2PasswordRequestFormStrict`). Default false. */
+  /** Require `grant_type` (`OAuth2PasswordRequestFormStrict` for the password grant). Default false. */
   strict?: boolean;
   /**
    * Also read `multipart/form-data` bodies, as FastAPI does. Default true. RFC 6749 needs only
@@ -34,18 +35,29 @@ function singleValue(value: unknown): string | undefined | typeof INVALID {
   return INVALID;
 }
 
-/** Validates the fields; every failing field is reported, in declaration order, without its value. */
-function toForm(fields: FormFields, strict: boolean): OAuth2PasswordRequestForm {
-  const errors: string[] = [];
-  const read = (name: string, required = false): string | null => {
+/** Which grants a form takes: the password grant only, or the password and refresh-token grants. */
+type Grants = 'password' | 'password-or-refresh';
+
+/** Reads one field's single text value, recording an error when it is repeated, or missing and required. */
+function fieldReader(fields: FormFields, errors: string[]) {
+  return (name: string, required = false): string | null => {
     const value = singleValue(Object.hasOwn(fields, name) ? fields[name] : undefined);
     if (value === INVALID) errors.push(`${name} must be a single value`);
     else if (value === undefined && required) errors.push(`${name} should not be empty`);
     return typeof value === 'string' ? value : null;
   };
+}
+
+/** Validates the fields; every failing field is reported, in declaration order, without its value. */
+function toForm(fields: FormFields, strict: boolean, grants: Grants): OAuth2TokenRequestForm {
+  const errors: string[] = [];
+  const read = fieldReader(fields, errors);
 
   const grantType = read('grant_type', strict);
-  if (grantType !== null && grantType !== 'password') errors.push('grant_type must be "password"');
+  if (grants === 'password-or-refresh' && grantType === 'refresh_token') return toRefreshForm(read, errors);
+  if (grantType !== null && grantType !== 'password') {
+    errors.push(grants === 'password' ? 'grant_type must be "password"' : 'grant_type must be "password" or "refresh_token"');
+  }
   const username = read('username', true);
   const password = read('password', true);
   const scope = read('scope') ?? '';
@@ -57,25 +69,39 @@ function toForm(fields: FormFields, strict: boolean): OAuth2PasswordRequestForm 
   return strict ? new OAuth2PasswordRequestFormStrict({ ...init, grantType: grantType! }) : new OAuth2PasswordRequestForm(init);
 }
 
+/** The refresh-token grant's fields (RFC 6749 section 6); `username` and `password` are not read. */
+function toRefreshForm(read: ReturnType<typeof fieldReader>, errors: string[]): OAuth2RefreshTokenRequestForm {
+  const refreshToken = read('refresh_token', true);
+  const scope = read('scope') ?? '';
+  const clientId = read('client_id');
+  const clientSecret = read('client_secret');
+  if (errors.length > 0) throw new BadRequestException(errors);
+  return new OAuth2RefreshTokenRequestForm({ refreshToken: refreshToken!, scope, clientId, clientSecret });
+}
+
 /** Reads the request's form (it may have to stream the body, hence a pipe) and validates it. */
-class OAuth2PasswordFormPipe implements PipeTransform {
+class OAuth2FormPipe implements PipeTransform {
   constructor(
     private readonly strict: boolean,
     readonly accepted: readonly string[],
+    readonly grants: Grants,
   ) {}
 
-  async transform(request: Parameters<typeof readFormFields>[0]): Promise<OAuth2PasswordRequestForm> {
-    return toForm(await readFormFields(request, this.accepted), this.strict);
+  async transform(request: Parameters<typeof readFormFields>[0]): Promise<OAuth2TokenRequestForm> {
+    return toForm(await readFormFields(request, this.accepted), this.strict, this.grants);
   }
 }
 
 const WITH_MULTIPART = [URLENCODED, MULTIPART] as const;
-const PIPES = {
-  permissive: new OAuth2PasswordFormPipe(false, WITH_MULTIPART),
-  strict: new OAuth2PasswordFormPipe(true, WITH_MULTIPART),
-  permissiveUrlencoded: new OAuth2PasswordFormPipe(false, [URLENCODED]),
-  strictUrlencoded: new OAuth2PasswordFormPipe(true, [URLENCODED]),
-};
+
+/** One pipe per combination of options, made once. */
+const PIPES = new Map<string, OAuth2FormPipe>();
+function pipeFor(strict: boolean, multipart: boolean, grants: Grants): OAuth2FormPipe {
+  const key = `${strict}:${multipart}:${grants}`;
+  let pipe = PIPES.get(key);
+  if (!pipe) PIPES.set(key, (pipe = new OAuth2FormPipe(strict, multipart ? WITH_MULTIPART : [URLENCODED], grants)));
+  return pipe;
+}
 
 const RequestParam = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest());
 
@@ -95,6 +121,42 @@ function oauth2PasswordFormSchema(strict = false) {
   };
 }
 
+/** The refresh-token grant's body (RFC 6749 section 6). */
+function oauth2RefreshTokenFormSchema() {
+  return {
+    title: 'Refresh token grant (RFC 6749 section 6)',
+    type: 'object',
+    properties: {
+      grant_type: { type: 'string', enum: ['refresh_token'] },
+      refresh_token: { type: 'string', format: 'password' },
+      scope: { type: 'string', default: '', description: 'At most the scopes granted before; empty for all of them.' },
+      client_id: { type: 'string' },
+      client_secret: { type: 'string', format: 'password' },
+    },
+    required: ['grant_type', 'refresh_token'],
+  };
+}
+
+/** Either grant: exactly one of the two schemas matches a valid body (they differ in `grant_type`). */
+function oauth2TokenFormSchema(strict: boolean) {
+  return {
+    oneOf: [{ title: 'Password grant (RFC 6749 section 4.3.2)', ...oauth2PasswordFormSchema(strict) }, oauth2RefreshTokenFormSchema()],
+  };
+}
+
+/** Parameter decorator shared by both forms. */
+function formParameter(name: string, pipe: OAuth2FormPipe, schema: object): ParameterDecorator {
+  return (target, key, index) => {
+    const descriptor = key === undefined ? undefined : Object.getOwnPropertyDescriptor(target, key);
+    if (key === undefined || typeof descriptor?.value !== 'function') {
+      throw new Error(`@${name}() decorates a parameter of a route handler method.`);
+    }
+    RequestParam(undefined, pipe)(target, key, index);
+    FORM_HANDLERS.add(descriptor.value);
+    documentRequestBody(descriptor.value, pipe.accepted, schema);
+  };
+}
+
 /**
  * Injects the OAuth2 password form (`OAuth2PasswordRequestForm`, or `OAuth2PasswordRequestFormStrict`
  * with `{ strict: true }`) read from an `application/x-www-form-urlencoded` or (unless `multipart: false`)
@@ -109,19 +171,29 @@ function oauth2PasswordFormSchema(strict = false) {
  */
 export function OAuth2PasswordForm(options: OAuth2PasswordFormOptions = {}): ParameterDecorator {
   const strict = options.strict === true;
-  const pipe =
-    options.multipart === false
-      ? strict ? PIPES.strictUrlencoded : PIPES.permissiveUrlencoded
-      : strict ? PIPES.strict : PIPES.permissive;
-  return (target, key, index) => {
-    const descriptor = key === undefined ? undefined : Object.getOwnPropertyDescriptor(target, key);
-    if (key === undefined || typeof descriptor?.value !== 'function') {
-      throw new Error('@OAuth2PasswordForm() decorates a parameter of a route handler method.');
-    }
-    RequestParam(undefined, pipe)(target, key, index);
-    FORM_HANDLERS.add(descriptor.value);
-    documentRequestBody(descriptor.value, pipe.accepted, oauth2PasswordFormSchema(strict));
-  };
+  const pipe = pipeFor(strict, options.multipart !== false, 'password');
+  return formParameter('OAuth2PasswordForm', pipe, oauth2PasswordFormSchema(strict));
+}
+
+/**
+ * Injects the form of a token endpoint that takes the password grant and the refresh-token grant
+ * (RFC 6749 sections 4.3.2 and 6): an `OAuth2PasswordRequestForm` (`OAuth2PasswordRequestFormStrict` with
+ * `{ strict: true }`), or an `OAuth2RefreshTokenRequestForm` when `grant_type` is `refresh_token`. Bodies,
+ * limits and errors as `@OAuth2PasswordForm()`; a refresh form without `refresh_token` is a 400
+ * `refresh_token should not be empty`. The OpenAPI request body documents both grants (`oneOf`).
+ *
+ * ```ts
+ * @Post('token')
+ * token(@OAuth2TokenForm() form: OAuth2TokenRequestForm) {
+ *   if (form instanceof OAuth2RefreshTokenRequestForm) return this.tokens.refresh(form.refreshToken, form.scopes);
+ *   return this.auth.login(form.username, form.password, form.scopes);
+ * }
+ * ```
+ */
+export function OAuth2TokenForm(options: OAuth2PasswordFormOptions = {}): ParameterDecorator {
+  const strict = options.strict === true;
+  const pipe = pipeFor(strict, options.multipart !== false, 'password-or-refresh');
+  return formParameter('OAuth2TokenForm', pipe, oauth2TokenFormSchema(strict));
 }
 
 /**

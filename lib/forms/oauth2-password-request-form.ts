@@ -1,3 +1,5 @@
+import { splitScope } from './oauth2-refresh-token-request-form.js';
+
 /** The fields of an OAuth2 password form, as the application passes them to the constructors. */
 export interface OAuth2PasswordRequestFormInit {
   grantType?: string | null;
@@ -42,9 +44,4 @@ export class OAuth2PasswordRequestFormStrict extends OAuth2PasswordRequestForm {
   constructor(fields: OAuth2PasswordRequestFormInit & { grantType: string }) {
     super(fields);
   }
-}
-
-/** Splits a `scope` value on any run of whitespace, dropping empty pieces (Python's `str.split()`). */
-function splitScope(scope: string): string[] {
-  return scope.split(/\s+/).filter((item) => item !== '');
 }

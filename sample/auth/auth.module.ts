@@ -4,6 +4,7 @@ import { UsersModule } from '../users/users.module.js';
 import { AuthService } from './auth.service.js';
 import { clientThrottlerOptions, LOGIN_THROTTLE_LIMITS, loginThrottleLimitsFrom, UsernameThrottle } from './login-throttle.js';
 import { loadSigningKey, SIGNING_KEY } from './signing-key.js';
+import { LogoutController } from './logout.controller.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
 import { TokenValidator } from './token.validator.js';
@@ -22,7 +23,7 @@ import { TokenValidator } from './token.validator.js';
     AuthService,
     TokenValidator,
   ],
-  controllers: [TokenController],
+  controllers: [TokenController, LogoutController],
   exports: [AuthService, TokenValidator],
 })
 export class AuthModule {}

@@ -1,30 +1,77 @@
 import { Injectable } from '@nestjs/common';
+import { RevocationStore } from 'nestjs-security-schemes';
 import { UsersService } from '../users/users.service.js';
+import { invalidGrant, invalidScope, withRevocationStore } from './oauth-errors.js';
 import { TokenPrincipal } from './token-principal.js';
-import { TokenService } from './token.service.js';
+import { REFRESH_TOKEN_EXPIRE_SECONDS, TokenService, type TokenClaims, type TokenPair } from './token.service.js';
+
+/** Until when a session (a token family) must stay revoked: every token issued so far has expired by then. */
+function sessionExpiry(): number {
+  return Math.floor(Date.now() / 1000) + REFRESH_TOKEN_EXPIRE_SECONDS;
+}
 
 @Injectable()
 export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly tokens: TokenService,
+    private readonly revocations: RevocationStore,
   ) {}
 
   /**
-   * An access token for a correct user name and password, or null. The token grants the requested
-   * scopes the user may have, and no others (FastAPI's tutorial grants whatever the form asks for).
+   * An access token and a refresh token, a new session, for a correct user name and password; or null. The
+   * tokens grant the requested scopes the user may have, and no others (FastAPI's tutorial grants whatever
+   * the form asks for). A login whose client hangs up (`signal`) while it waits for argon2 is dropped.
    */
-  async login(username: string, password: string, requestedScopes: readonly string[]): Promise<string | null> {
-    const user = await this.users.authenticate(username, password);
+  async login(username: string, password: string, requestedScopes: readonly string[], signal?: AbortSignal): Promise<TokenPair | null> {
+    const user = await this.users.authenticate(username, password, signal);
     if (!user) return null;
     const granted = user.allowedScopes.filter((scope) => requestedScopes.includes(scope));
-    return this.tokens.issue(user.profile.username, granted);
+    return this.tokens.issuePair(user.profile.username, granted);
   }
 
-  /** The principal of a valid token whose user still exists, or null. */
+  /**
+   * The refresh-token grant with rotation (RFC 6749 section 6, RFC 9700 section 4.14): a new pair in the
+   * same session, and the presented refresh token retired, atomically across instances (`consumeOnce`).
+   * A retired token presented again is reuse: its whole session is revoked, so that a thief and the victim
+   * are both logged out. Every refusal is `400 invalid_grant`, a scope beyond the original `invalid_scope`.
+   */
+  async refresh(refreshToken: string, requestedScopes: readonly string[]): Promise<TokenPair> {
+    const claims = this.tokens.verifyRefresh(refreshToken);
+    if (!claims || this.revocations.isRevoked(claims)) throw invalidGrant('The refresh token is invalid, expired or revoked');
+    const user = this.users.find(claims.sub);
+    if (!user || user.profile.disabled) throw invalidGrant('The user of this refresh token cannot have tokens');
+    if (requestedScopes.some((scope) => !claims.scopes.includes(scope))) throw invalidScope();
+    const scopes = (requestedScopes.length > 0 ? requestedScopes : claims.scopes).filter((scope) => user.allowedScopes.includes(scope));
+
+    const first = await withRevocationStore('refresh', () => this.revocations.consumeOnce(claims.jti, claims.exp));
+    if (!first) {
+      await withRevocationStore('refresh-token reuse', () => this.revocations.revokeSession(claims.sid, sessionExpiry()));
+      throw invalidGrant('The refresh token was already used: every token of its session is revoked');
+    }
+    return this.tokens.issuePair(user.profile.username, scopes, claims.sid);
+  }
+
+  /** Logs out one session: the presented access token and every token of its family (the refresh tokens). */
+  async logout(claims: TokenClaims): Promise<void> {
+    await withRevocationStore('logout', async () => {
+      await this.revocations.revokeToken(claims.jti, claims.exp);
+      await this.revocations.revokeSession(claims.sid, sessionExpiry());
+    });
+  }
+
+  /**
+   * Logs out every session of a user: every token issued until now (`iat` at or before this instant; the
+   * sample's `iat` has milliseconds, so a login right after this one gets tokens that work).
+   */
+  async logoutEverywhere(sub: string): Promise<void> {
+    await withRevocationStore('logout everywhere', () => this.revocations.revokeSubject(sub, Date.now() / 1000, sessionExpiry()));
+  }
+
+  /** The principal of a valid, unrevoked access token whose user still exists, or null. */
   principalFor(token: string): TokenPrincipal | null {
     const claims = this.tokens.verify(token);
-    const user = claims && this.users.find(claims.username);
-    return user ? new TokenPrincipal(user.profile, claims.scopes) : null;
+    const user = claims && this.users.find(claims.sub);
+    return user ? new TokenPrincipal(user.profile, claims.scopes, claims) : null;
   }
 }

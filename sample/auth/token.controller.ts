@@ -7,10 +7,16 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { OAuth2PasswordForm, type OAuth2PasswordRequestForm } from 'nestjs-security-schemes';
+import { OAuth2RefreshTokenRequestForm, OAuth2TokenForm, type OAuth2TokenRequestForm } from 'nestjs-security-schemes';
+import { ClientGone } from '../common/client-gone.js';
 import { AuthService } from './auth.service.js';
 import { UsernameThrottle } from './login-throttle.js';
 import { Token } from './token.dto.js';
+import { ACCESS_TOKEN_EXPIRE_SECONDS, type TokenPair } from './token.service.js';
+
+function tokenResponse({ accessToken, refreshToken }: TokenPair): Token {
+  return { access_token: accessToken, token_type: 'bearer', expires_in: ACCESS_TOKEN_EXPIRE_SECONDS, refresh_token: refreshToken };
+}
 
 @ApiTags('auth')
 @Controller()
@@ -20,20 +26,29 @@ export class TokenController {
     private readonly usernameThrottle: UsernameThrottle,
   ) {}
 
-  /** The OAuth2 password flow's token endpoint: Swagger UI's Authorize dialog posts its form here. */
+  /**
+   * The token endpoint: the password grant (Swagger UI's Authorize dialog posts its form here) and the
+   * refresh-token grant, which returns a new pair and retires the refresh token presented.
+   */
   @Post('token')
   @UseGuards(ThrottlerGuard) // attempts per client (IP address)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store') // RFC 6749 section 5.1: tokens must not be cached
   @Header('Pragma', 'no-cache')
   @ApiOkResponse({ type: Token })
-  @ApiBadRequestResponse({ description: 'Incorrect username or password' })
+  @ApiBadRequestResponse({
+    description:
+      'Password grant: `Incorrect username or password`. Refresh grant: `error` is `invalid_grant` (invalid, expired, ' +
+      'revoked or already used refresh token: reuse revokes its whole session; disabled user) or `invalid_scope`.',
+  })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this client or for this user name; see Retry-After' })
-  @ApiServiceUnavailableResponse({ description: 'Too many logins at once; see Retry-After' })
-  async login(@OAuth2PasswordForm() form: OAuth2PasswordRequestForm): Promise<Token> {
+  @ApiServiceUnavailableResponse({ description: 'Too many logins at once, or the session store is out of reach; see Retry-After' })
+  async token(@OAuth2TokenForm() form: OAuth2TokenRequestForm, @ClientGone() clientGone: AbortSignal): Promise<Token> {
+    if (form instanceof OAuth2RefreshTokenRequestForm) return tokenResponse(await this.auth.refresh(form.refreshToken, form.scopes));
     await this.usernameThrottle.attempt(form.username); // attempts per user name, before any argon2 work
-    const accessToken = await this.auth.login(form.username, form.password, form.scopes);
-    if (!accessToken) throw new BadRequestException('Incorrect username or password');
-    return { access_token: accessToken, token_type: 'bearer' };
+    // A login whose client hangs up while it waits in the argon2 line leaves the line: no verification for nobody.
+    const pair = await this.auth.login(form.username, form.password, form.scopes, clientGone);
+    if (!pair) throw new BadRequestException('Incorrect username or password');
+    return tokenResponse(pair);
   }
 }

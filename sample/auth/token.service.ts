@@ -1,13 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
-import type { KeyObject } from 'node:crypto';
-import { VerifiedTokenCache } from 'nestjs-security-schemes';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { RevocationStore, VerifiedTokenCache } from 'nestjs-security-schemes';
 import { SIGNING_KEY } from './signing-key.js';
 
 export const ACCESS_TOKEN_EXPIRE_SECONDS = 30 * 60;
+/** A refresh token lives a week; each refresh replaces it (rotation), so a session lasts while it is used. */
+export const REFRESH_TOKEN_EXPIRE_SECONDS = 7 * 24 * 60 * 60;
 
 /** The only algorithm tokens are signed with, and the only one verification accepts. */
 const ALGORITHM = 'HS256';
+
+/**
+ * The `typ` header of each kind of token (RFC 9068 names `at+jwt` for access tokens), checked on both sides:
+ * a refresh token is never accepted as an access token, nor the reverse.
+ */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+export const REFRESH_TOKEN_TYPE = 'rt+jwt';
 
 /** How far ahead of this server's clock another server's `iat`/`nbf` may be, in seconds. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -22,43 +31,91 @@ function hasValidTimes(payload: jwt.JwtPayload, now = Date.now() / 1000): boolea
   return typeof payload.exp === 'number' && Number.isFinite(payload.exp) && notInFuture(payload.iat) && notInFuture(payload.nbf);
 }
 
-export interface AccessTokenClaims {
-  username: string;
-  scopes: string[];
+/**
+ * The verified claims of an access or refresh token. `sid` is the session: the family of tokens that one
+ * login started and its refreshes continued; `iat` has a fraction (milliseconds), so that "log out
+ * everywhere" (`revokeSubject`, at or before a time) spares a login made right after it.
+ */
+export interface TokenClaims {
+  readonly sub: string;
+  readonly scopes: readonly string[];
+  readonly jti: string;
+  readonly sid: string;
+  readonly iat: number | undefined;
+  readonly exp: number;
 }
 
-/** Issues and verifies the access tokens: HS256 JWTs with `sub`, `scope` and `exp`. */
+/** An access token and the refresh token that can replace it. */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/**
+ * Issues and verifies the sample's tokens: HS256 JWTs with `sub`, `scope`, `iat`, `exp`, `jti` and `sid`,
+ * access tokens (`typ: at+jwt`, 30 minutes) and refresh tokens (`typ: rt+jwt`, 7 days). Every access token
+ * it accepts is checked against the RevocationStore, a cached one included.
+ */
 @Injectable()
 export class TokenService {
   /** A client sends the same token many times: verify its signature once, until it expires. */
-  private readonly verified = new VerifiedTokenCache<AccessTokenClaims>({ max: 10_000 });
+  private readonly verified = new VerifiedTokenCache<TokenClaims>({ max: 10_000 });
 
-  constructor(@Inject(SIGNING_KEY) private readonly key: KeyObject) {}
+  constructor(
+    @Inject(SIGNING_KEY) private readonly key: KeyObject,
+    private readonly revocations: RevocationStore,
+  ) {}
 
-  issue(username: string, scopes: readonly string[]): string {
-    const exp = Math.floor(Date.now() / 1000) + ACCESS_TOKEN_EXPIRE_SECONDS;
-    return jwt.sign({ sub: username, scope: scopes.join(' '), exp }, this.key, { algorithm: ALGORITHM, noTimestamp: true });
+  /** A new pair for `sub`; `sid` continues a session (a refresh), or a new one starts (a login). */
+  issuePair(sub: string, scopes: readonly string[], sid: string = randomUUID()): TokenPair {
+    const now = Date.now() / 1000;
+    const scope = scopes.join(' ');
+    const sign = (type: string, lifetime: number) =>
+      jwt.sign({ sub, scope, iat: now, exp: Math.floor(now) + lifetime, jti: randomUUID(), sid }, this.key, {
+        algorithm: ALGORITHM,
+        header: { alg: ALGORITHM, typ: type }, // jsonwebtoken keeps the `iat` given, with its fraction
+      });
+    return { accessToken: sign(ACCESS_TOKEN_TYPE, ACCESS_TOKEN_EXPIRE_SECONDS), refreshToken: sign(REFRESH_TOKEN_TYPE, REFRESH_TOKEN_EXPIRE_SECONDS) };
   }
 
   /**
-   * The claims of a valid token, or null when it is malformed, forged, expired, without a finite `exp`,
-   * issued or valid only in the future, or not HS256 (`alg: none` included: the algorithm is pinned,
-   * never read from the token).
+   * The claims of a valid, unrevoked access token, or null when it is malformed, forged, expired, without a
+   * finite `exp`, issued or valid only in the future, not HS256 (`alg: none` included: the algorithm is
+   * pinned, never read from the token), not an access token (`typ`), or revoked. The revocation check is a
+   * synchronous look-up in this process's memory, after the cache too: a cached token can be revoked.
    */
-  verify(token: string): AccessTokenClaims | null {
-    const cached = this.verified.get(token);
-    if (cached) return cached;
-    let payload: string | jwt.JwtPayload;
+  verify(token: string): TokenClaims | null {
+    const claims = this.verified.get(token) ?? this.verifyAndCache(token);
+    return claims === null || this.revocations.isRevoked(claims) ? null : claims;
+  }
+
+  /** The claims of a valid refresh token (signature, `typ: rt+jwt`, times), or null. Revocation is the caller's check. */
+  verifyRefresh(token: string): TokenClaims | null {
+    return this.decode(token, REFRESH_TOKEN_TYPE);
+  }
+
+  private verifyAndCache(token: string): TokenClaims | null {
+    const claims = this.decode(token, ACCESS_TOKEN_TYPE);
+    if (claims) this.verified.set(token, claims, claims.exp);
+    return claims;
+  }
+
+  private decode(token: string, type: string): TokenClaims | null {
+    let decoded: jwt.Jwt;
     try {
       // `nbf` is checked below, with the clock tolerance.
-      payload = jwt.verify(token, this.key, { algorithms: [ALGORITHM], ignoreNotBefore: true });
+      decoded = jwt.verify(token, this.key, { algorithms: [ALGORITHM], ignoreNotBefore: true, complete: true });
     } catch {
       return null;
     }
-    if (typeof payload !== 'object' || !hasValidTimes(payload)) return null;
-    if (typeof payload.sub !== 'string' || typeof payload.scope !== 'string') return null;
-    const claims = Object.freeze({ username: payload.sub, scopes: payload.scope.split(' ').filter((scope) => scope !== '') });
-    this.verified.set(token, claims, payload.exp!);
-    return claims;
+    const { header, payload } = decoded;
+    if (header.typ !== type || typeof payload !== 'object' || !hasValidTimes(payload)) return null;
+    const { sub, scope, jti, sid, iat, exp } = payload as jwt.JwtPayload & { sid?: unknown };
+    if (typeof sub !== 'string' || typeof scope !== 'string' || !nonEmpty(jti) || !nonEmpty(sid)) return null;
+    return Object.freeze({ sub, scopes: Object.freeze(scope.split(' ').filter((item) => item !== '')), jti, sid, iat, exp: exp! });
   }
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
 }

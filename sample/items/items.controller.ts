@@ -1,13 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
-import { ActiveUser } from '../auth/active-user.guard.js';
 import { oauth2Scheme } from '../auth/oauth2.schemes.js';
 import type { TokenPrincipal } from '../auth/token-principal.js';
 import { Item } from './item.dto.js';
 
 @ApiTags('items')
-@ActiveUser() // `me` and an active user, for every route of this controller...
+@Security(oauth2Scheme, ['me']) // `me` for every route of this controller...
 @Controller('users/me/items')
 export class ItemsController {
   /** ...plus `items` here: the route requires `me items` (scopes merge from class to handler). */

@@ -18,6 +18,8 @@ export class DiscoveryController {
       issuer: origin,
       token_endpoint: `${origin}/token`,
       userinfo_endpoint: `${origin}/oidc/userinfo`,
+      // POST /token also takes refresh_token, but Swagger UI turns every grant listed here into an entry of
+      // its Authorize dialog, and a refresh grant is no way to log in: only the password grant is listed.
       grant_types_supported: ['password'],
       scopes_supported: Object.keys(SCOPES),
       response_types_supported: ['token'],

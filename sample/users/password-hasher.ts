@@ -40,16 +40,17 @@ export class PasswordHasher {
   /**
    * True when `password` matches `hash`. Without a hash (an unknown user) it verifies against a
    * dummy hash all the same, so an unknown user name costs as much as a wrong password: the
-   * response time does not tell which user names exist.
+   * response time does not tell which user names exist. When `signal` aborts (the client hung up) while
+   * the verification waits in line, it never runs, and this rejects with the signal's reason.
    */
-  async verify(hash: string | undefined, password: string): Promise<boolean> {
-    const matches = await this.limited(() => argon2.verify(hash ?? DUMMY_HASH, password));
+  async verify(hash: string | undefined, password: string, signal?: AbortSignal): Promise<boolean> {
+    const matches = await this.limited(() => argon2.verify(hash ?? DUMMY_HASH, password), signal);
     return matches && hash !== undefined;
   }
 
-  private async limited<T>(task: () => Promise<T>): Promise<T> {
+  private async limited<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await this.limiter.run(task);
+      return await this.limiter.run(task, signal);
     } catch (error) {
       if (error instanceof WorkLimiterFullError) {
         throw new RetryLaterException(503, 'Too many logins at once, try again later', error.retryAfterSeconds);

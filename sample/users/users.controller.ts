@@ -1,15 +1,15 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from 'nestjs-security-schemes';
-import { ActiveUser } from '../auth/active-user.guard.js';
+import { CurrentUser, Security } from 'nestjs-security-schemes';
+import { oauth2Scheme } from '../auth/oauth2.schemes.js';
 import type { TokenPrincipal } from '../auth/token-principal.js';
 import { User } from './user.model.js';
 
 @ApiTags('users')
 @Controller('users')
 export class UsersController {
-  /** Needs the `me` scope and an active user. */
-  @ActiveUser()
+  /** Needs the `me` scope (and, as every route that identifies a user, an active user: RefuseInactiveUsers). */
+  @Security(oauth2Scheme, ['me'])
   @Get('me')
   @ApiOkResponse({ type: User })
   me(@CurrentUser() principal: TokenPrincipal): User {

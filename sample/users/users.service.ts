@@ -14,10 +14,13 @@ export class UsersService {
     return this.users.get(username);
   }
 
-  /** The user whose password this is, or null. Unknown users and wrong passwords cost the same. */
-  async authenticate(username: string, password: string): Promise<UserRecord | null> {
+  /**
+   * The user whose password this is, or null. Unknown users and wrong passwords cost the same. A login whose
+   * client hung up (`signal`) while it waited for argon2 is dropped before its verification runs.
+   */
+  async authenticate(username: string, password: string, signal?: AbortSignal): Promise<UserRecord | null> {
     const user = this.find(username);
-    const matches = await this.hasher.verify(user?.passwordHash, password);
+    const matches = await this.hasher.verify(user?.passwordHash, password, signal);
     return matches ? user! : null;
   }
 }

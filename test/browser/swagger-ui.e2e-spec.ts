@@ -38,6 +38,7 @@ if (!hasChromium && process.env.REQUIRE_BROWSER === '1') {
     let accessToken: string; // from the /token response the browser received
 
     beforeAll(async () => {
+      process.env.SECRET_KEY = 'test-secret-key-for-the-browser-tests-0123456789'; // jest's NODE_ENV=test is not development mode
       app = await createSampleApp(platform, { logger: false });
       // The README's picture shows the token URL of the sample's default port; the tests use any free port.
       await app.listen(UPDATE_SCREENSHOTS && platform === 'express' ? 3000 : 0, '127.0.0.1');

@@ -33,17 +33,21 @@ describe.each(PLATFORMS)('sample: OAuth2 scopes tutorial (%s)', (platform) => {
   };
 
   describe('POST /token', () => {
-    it('issues an HS256 JWT with sub, scope and exp (+30 minutes), not cacheable', async () => {
+    it('issues an HS256 access token (typ at+jwt) with sub, scope, iat (milliseconds), exp (+30 minutes), jti and sid, not cacheable', async () => {
       const before = Math.floor(Date.now() / 1000);
       const res = await postToken(t.http, { username: 'johndoe', password: 'secret', scope: 'me items' }).expect(200);
-      expect(Object.keys(res.body).sort()).toEqual(['access_token', 'token_type']);
+      expect(Object.keys(res.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
       expect(res.body.token_type).toBe('bearer');
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers['pragma']).toBe('no-cache');
       const decoded = jwt.decode(res.body.access_token, { complete: true })!;
-      expect(decoded.header).toEqual({ alg: 'HS256', typ: 'JWT' });
-      const { exp, ...claims } = decoded.payload as jwt.JwtPayload;
+      expect(decoded.header).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+      const { exp, iat, jti, sid, ...claims } = decoded.payload as jwt.JwtPayload;
       expect(claims).toEqual({ sub: 'johndoe', scope: 'me items' });
+      expect([typeof jti, typeof sid]).toEqual(['string', 'string']);
+      expect(iat! - before).toBeGreaterThanOrEqual(0);
+      expect(iat! - before).toBeLessThan(2);
+      expect(res.body.expires_in).toBe(1800);
       expect(exp! - before).toBeGreaterThanOrEqual(1800);
       expect(exp! - before).toBeLessThanOrEqual(1802);
       expect(() => jwt.verify(res.body.access_token, TEST_SECRET_KEY, { algorithms: ['HS256'] })).not.toThrow();
@@ -119,6 +123,10 @@ describe.each(PLATFORMS)('sample: OAuth2 scopes tutorial (%s)', (platform) => {
       ['HS512 with the right secret', () => signToken({ sub: 'johndoe', scope: 'me items' }, TEST_SECRET_KEY, 'HS512')],
       ['of an unknown user', () => signToken({ sub: 'mallory', scope: 'me items' })],
       ['without sub', () => signToken({ scope: 'me items' })],
+      ['without jti', () => signToken({ sub: 'johndoe', scope: 'me items', jti: undefined })],
+      ['without sid', () => signToken({ sub: 'johndoe', scope: 'me items', sid: undefined })],
+      ['typ JWT instead of at+jwt', () => signToken({ sub: 'johndoe', scope: 'me items' }, TEST_SECRET_KEY, 'HS256', 'JWT')],
+      ['a refresh token (typ rt+jwt)', () => signToken({ sub: 'johndoe', scope: 'me items' }, TEST_SECRET_KEY, 'HS256', 'rt+jwt')],
       ['with a non-string scope', () => signToken({ sub: 'johndoe', scope: ['me', 'items'] })],
       ['not a JWT', () => 'not-a-jwt'],
     ];

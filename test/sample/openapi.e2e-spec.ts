@@ -38,6 +38,8 @@ const SCHEMES = {
 
 const SECURITY = {
   'POST /token': null,
+  'POST /logout': [{ OAuth2PasswordBearer: [] }],
+  'POST /logout/all': [{ OAuth2PasswordBearer: [] }],
   'GET /users/me': [{ OAuth2PasswordBearer: ['me'] }],
   'GET /users/me/items': [{ OAuth2PasswordBearer: ['me', 'items'] }],
   'GET /status': [{ OAuth2PasswordBearer: [] }],
@@ -74,11 +76,15 @@ describe.each(PLATFORMS)('sample: Swagger UI and the OpenAPI document (%s)', (pl
     expect(securityByOperation(document)).toStrictEqual(SECURITY);
   });
 
-  it('documents the token route as a form, and leaves out the discovery document and the redirect', async () => {
+  it('documents the token route as a form of either grant, and leaves out the discovery document and the redirect', async () => {
     const document = (await t.http.get('/docs-json').expect(200)).body;
     const content = document.paths['/token'].post.requestBody.content;
     expect(Object.keys(content).sort()).toEqual(['application/x-www-form-urlencoded', 'multipart/form-data']);
-    expect(content['application/x-www-form-urlencoded'].schema.required).toEqual(['username', 'password']);
+    const [password, refresh] = content['application/x-www-form-urlencoded'].schema.oneOf;
+    expect(password.required).toEqual(['username', 'password']);
+    expect(refresh.required).toEqual(['grant_type', 'refresh_token']);
+    expect(refresh.properties.grant_type).toEqual({ type: 'string', enum: ['refresh_token'] });
+    expect(Object.keys(document.components.schemas.Token.properties).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
     expect(Object.keys(document.paths)).not.toContain('/.well-known/openid-configuration');
     expect(Object.keys(document.paths)).not.toContain('/');
   });

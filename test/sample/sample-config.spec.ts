@@ -1,43 +1,69 @@
 import type { Logger } from '@nestjs/common';
-import { loadSigningKey } from '../../sample/auth/signing-key';
+import { DEVELOPMENT_SECRET_KEY, loadSigningKey } from '../../sample/auth/signing-key';
 import { serverTimeoutsFrom } from '../../sample/server-timeouts';
 import { loginLimitsFrom } from '../../sample/users/login-limits';
 import { ARGON2_OPTIONS, DUMMY_HASH, PasswordHasher } from '../../sample/users/password-hasher';
 import { USERS } from '../../sample/users/users.data';
 
-describe('sample: signing key (SECRET_KEY)', () => {
+describe('sample: signing key (SECRET_KEY) and the development switch (NODE_ENV=development)', () => {
   const logger = () => ({ warn: jest.fn() }) as unknown as Logger & { warn: jest.Mock };
+  const GOOD = 'a'.repeat(32);
+  const HOW = 'Set SECRET_KEY to a random value of at least 32 bytes, e.g. `export SECRET_KEY=$(openssl rand -hex 32)`';
 
-  it('builds a secret KeyObject from SECRET_KEY, without a warning', () => {
-    const log = logger();
-    const secret = 'a'.repeat(32);
-    const key = loadSigningKey({ SECRET_KEY: secret }, log);
-    expect(key.type).toBe('secret');
-    expect(key.export()).toEqual(Buffer.from(secret));
-    expect(log.warn).not.toHaveBeenCalled();
+  it('builds a secret KeyObject from SECRET_KEY, without a warning, in production and in development', () => {
+    for (const env of [{ SECRET_KEY: GOOD }, { SECRET_KEY: GOOD, NODE_ENV: 'production' }, { SECRET_KEY: GOOD, NODE_ENV: 'development' }]) {
+      const log = logger();
+      const key = loadSigningKey(env, log);
+      expect(key.type).toBe('secret');
+      expect(key.export()).toEqual(Buffer.from(GOOD));
+      expect(log.warn).not.toHaveBeenCalled();
+    }
   });
 
-  it('falls back to the development key with a clear warning', () => {
+  it('in development mode only, falls back to the development key with a clear warning', () => {
     const log = logger();
-    const key = loadSigningKey({}, log);
-    expect(key.type).toBe('secret');
+    const key = loadSigningKey({ NODE_ENV: 'development' }, log);
+    expect(key.export()).toEqual(Buffer.from(DEVELOPMENT_SECRET_KEY));
     expect(key.symmetricKeySize).toBeGreaterThanOrEqual(32);
     expect(log.warn).toHaveBeenCalledWith(
-      'SECRET_KEY is not set: tokens are signed with the public development key, so anyone can forge them. ' +
-        'Set SECRET_KEY (e.g. `export SECRET_KEY=$(openssl rand -hex 32)`) before deploying.',
+      'Development mode (NODE_ENV=development) and SECRET_KEY is not set: tokens are signed with the public development key, ' +
+        'so anyone can forge them. Set SECRET_KEY (e.g. `export SECRET_KEY=$(openssl rand -hex 32)`) and leave NODE_ENV=development out before deploying.',
+    );
+    expect(loadSigningKey({ NODE_ENV: 'development', SECRET_KEY: DEVELOPMENT_SECRET_KEY }, logger()).export()).toEqual(Buffer.from(DEVELOPMENT_SECRET_KEY));
+  });
+
+  it.each([undefined, 'production', 'Production', 'prod', 'PRODUCTION', 'test', 'Development', 'dev', ' development', ''])(
+    'refuses to start without SECRET_KEY when NODE_ENV is %p',
+    (nodeEnv) => {
+      const env = nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv };
+      for (const secret of [undefined, '']) {
+        expect(() => loadSigningKey(secret === undefined ? env : { ...env, SECRET_KEY: secret }, logger())).toThrow(
+          `SECRET_KEY is not set (NODE_ENV=${nodeEnv ?? '(unset)'} is not development, so the development key is refused). ${HOW}, or set NODE_ENV=development on a developer's machine.`,
+        );
+      }
+    },
+  );
+
+  it.each(['production', 'prod', undefined])('refuses the public development key when NODE_ENV is %p', (nodeEnv) => {
+    const env = { SECRET_KEY: DEVELOPMENT_SECRET_KEY, ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }) };
+    expect(() => loadSigningKey(env, logger())).toThrow(
+      `SECRET_KEY is the sample's public development key (NODE_ENV=${nodeEnv ?? '(unset)'} is not development). ${HOW}.`,
     );
   });
 
-  it('refuses to start in production without SECRET_KEY', () => {
-    expect(() => loadSigningKey({ NODE_ENV: 'production' }, logger())).toThrow(
-      'SECRET_KEY is not set. Set it to a random value of at least 32 bytes, e.g. `openssl rand -hex 32`.',
-    );
+  it.each(['production', 'development'])('refuses a SECRET_KEY shorter than 256 bits (NODE_ENV=%s)', (nodeEnv) => {
+    for (const secret of ['a'.repeat(31), 'é'.repeat(15) + 'a']) {
+      expect(() => loadSigningKey({ NODE_ENV: nodeEnv, SECRET_KEY: secret }, logger())).toThrow(
+        `SECRET_KEY must be at least 32 bytes (256 bits) for HS256. ${HOW}.`,
+      );
+    }
+    expect(loadSigningKey({ NODE_ENV: nodeEnv, SECRET_KEY: 'é'.repeat(16) }, logger()).type).toBe('secret'); // 32 bytes
   });
 
-  it('refuses a SECRET_KEY shorter than 256 bits', () => {
-    expect(() => loadSigningKey({ SECRET_KEY: 'a'.repeat(31) }, logger())).toThrow(
-      'SECRET_KEY must be at least 32 bytes (256 bits) for HS256, e.g. `openssl rand -hex 32`.',
-    );
+  it.each(['production', 'development'])('refuses a SECRET_KEY of only whitespace, however long (NODE_ENV=%s)', (nodeEnv) => {
+    for (const secret of [' '.repeat(40), '\t\n '.repeat(20), '\u00a0'.repeat(40)]) {
+      expect(() => loadSigningKey({ NODE_ENV: nodeEnv, SECRET_KEY: secret }, logger())).toThrow(`SECRET_KEY is only whitespace. ${HOW}.`);
+    }
   });
 });
 

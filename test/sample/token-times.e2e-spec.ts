@@ -7,7 +7,7 @@ const now = () => Math.floor(Date.now() / 1000);
 /** An HS256 token signed with the sample's key over a payload written as raw JSON text (`1e400` stays as it is). */
 function signRawPayload(payloadJson: string): string {
   const encode = (text: string) => Buffer.from(text).toString('base64url');
-  const input = `${encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${encode(payloadJson)}`;
+  const input = `${encode(JSON.stringify({ alg: 'HS256', typ: 'at+jwt' }))}.${encode(payloadJson)}`;
   return `${input}.${createHmac('sha256', TEST_SECRET_KEY).update(input).digest('base64url')}`;
 }
 
@@ -27,16 +27,16 @@ describe.each(PLATFORMS)('sample: access tokens need a finite exp and no iat/nbf
   beforeAll(async () => (t = await startSample(platform)));
   afterAll(() => t.close());
 
-  const CLAIMS = { sub: 'johndoe', scope: 'me items' };
+  const CLAIMS = { sub: 'johndoe', scope: 'me items', jti: 'a-token-id', sid: 'a-session-id' };
   /** jwt.sign would drop an `iat` given with noTimestamp: write the payload as is, exp +10 minutes. */
   const withTimes = (times: Record<string, number>) => signRawPayload(JSON.stringify({ ...CLAIMS, exp: now() + 600, ...times }));
   const refused: [string, () => string][] = [
     ['without exp', () => signRawPayload(JSON.stringify(CLAIMS))],
-    ['with exp = 1e400 (Infinity)', () => signRawPayload(`{"sub":"johndoe","scope":"me items","exp":1e400}`)],
+    ['with exp = 1e400 (Infinity)', () => signRawPayload(`{"sub":"johndoe","scope":"me items","jti":"a-token-id","sid":"a-session-id","exp":1e400}`)],
     ['with exp as a string', () => signRawPayload(JSON.stringify({ ...CLAIMS, exp: String(now() + 600) }))],
     ['with exp = null', () => signRawPayload(JSON.stringify({ ...CLAIMS, exp: null }))],
     ['with iat one hour in the future', () => withTimes({ iat: now() + 3600 })],
-    ['with iat = 1e400', () => signRawPayload(`{"sub":"johndoe","scope":"me items","exp":${now() + 600},"iat":1e400}`)],
+    ['with iat = 1e400', () => signRawPayload(`{"sub":"johndoe","scope":"me items","jti":"a-token-id","sid":"a-session-id","exp":${now() + 600},"iat":1e400}`)],
     ['with nbf one hour in the future', () => signToken({ ...CLAIMS, nbf: now() + 3600 })],
     ['with iat two minutes in the future', () => withTimes({ iat: now() + 120 })],
   ];

@@ -53,3 +53,37 @@ describe('sample: WorkLimiter (the argon2 line)', () => {
     expect(() => new WorkLimiter(1, -1)).toThrow('queueSize must be an integer >= 0, got -1.');
   });
 });
+
+describe('sample: WorkLimiter, a task whose client hung up', () => {
+  const hungUp = () => new Error('client gone');
+
+  it('leaves the line when its signal aborts while waiting, and never runs', async () => {
+    const limiter = new WorkLimiter(1, 3);
+    const started: string[] = [];
+    const first = gate('a');
+    const running = limiter.run(async () => (started.push('a'), first.task()));
+    const controller = new AbortController();
+    const abandoned = limiter.run(async () => (started.push('b'), 'b'), controller.signal);
+    const next = limiter.run(async () => (started.push('c'), 'c'));
+    expect(limiter.pending).toBe(3);
+
+    const reason = hungUp();
+    controller.abort(reason);
+    await expect(abandoned).rejects.toBe(reason);
+    expect(limiter.pending).toBe(2); // out of the line at once, before the running task ends
+
+    first.open();
+    await expect(Promise.all([running, next])).resolves.toEqual(['a', 'c']);
+    expect(started).toEqual(['a', 'c']);
+    expect(limiter.pending).toBe(0);
+  });
+
+  it('an already aborted signal is refused at once, without taking a slot', async () => {
+    const limiter = new WorkLimiter(1, 0);
+    const task = jest.fn(async () => 'x');
+    const reason = hungUp();
+    await expect(limiter.run(task, AbortSignal.abort(reason))).rejects.toBe(reason);
+    expect(task).not.toHaveBeenCalled();
+    expect(limiter.pending).toBe(0);
+  });
+});
