@@ -7,8 +7,9 @@ import type { RefusalReason } from '../refusal-reason.js';
 import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
 import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
-import { RevocationStore } from '../revocation/revocation-store.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
+import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import type { IntrospectionClaims, IntrospectionEndpointOptions, IntrospectionValidatorOptions } from './introspection-options.interface.js';
@@ -44,8 +45,7 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   private readonly cache: VerifiedTokenCache<IntrospectionClaims> | undefined;
   private readonly maxAgeSeconds: number;
   /** Checked on every request, cache hits included. */
-  private revocation: RevocationStore | undefined;
-  private readonly ownRevocation: boolean;
+  private readonly revocation: ValidatorRevocation;
 
   constructor(options: IntrospectionValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
@@ -58,16 +58,12 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     this.client = new IntrospectionClient(OWNER, options.issuer, options, () => this.calls++);
     this.maxAgeSeconds = options.cache === false ? 0 : (options.cache?.maxAgeSeconds ?? 60);
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 60, ...options.cache });
-    if (options.revocation !== undefined && options.revocation !== false && !(options.revocation instanceof RevocationStore)) {
-      throw new Error(`${OWNER}: revocation must be a RevocationStore or false.`);
-    }
-    this.ownRevocation = options.revocation !== undefined;
-    this.revocation = options.revocation || undefined;
+    this.revocation = new ValidatorRevocation(OWNER, options.revocation);
   }
 
   /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   useModuleRevocationStore(store: RevocationStore): void {
-    if (!this.ownRevocation) this.revocation = store;
+    this.revocation.useModuleStore(store);
   }
 
   validate(
@@ -90,7 +86,7 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   }
 
   private principalOf(claims: IntrospectionClaims, context: ExecutionContext) {
-    if (this.revocation?.isRevoked(claims)) throw revokedTokenError(); // a cached answer may have been revoked since
+    if (this.revocation.store?.isRevoked(claims)) throw revokedTokenError(); // a cached answer may have been revoked since
     return principalFromClaims(claims, this.toPrincipal, context);
   }
 

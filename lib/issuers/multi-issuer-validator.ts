@@ -9,8 +9,9 @@ import type { HTTPAuthorizationCredentials } from '../models.js';
 import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
 import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
-import { RevocationStore } from '../revocation/revocation-store.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
+import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { BoundedMap } from './bounded-map.js';
@@ -76,8 +77,7 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   private readonly toPrincipal: ClaimsToPrincipal<IssuedTokenClaims, TPrincipal> | undefined;
   private readonly cache: VerifiedTokenCache<IssuedTokenClaims> | undefined;
   /** Checked on every request, cache hits included. */
-  private revocation: RevocationStore | undefined;
-  private readonly ownRevocation: boolean;
+  private readonly revocation: ValidatorRevocation;
 
   constructor(options: MultiIssuerValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
@@ -109,16 +109,12 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
     }
     this.toPrincipal = options.toPrincipal;
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
-    if (options.revocation !== undefined && options.revocation !== false && !(options.revocation instanceof RevocationStore)) {
-      throw new Error(`${OWNER}: revocation must be a RevocationStore or false.`);
-    }
-    this.ownRevocation = options.revocation !== undefined;
-    this.revocation = options.revocation || undefined;
+    this.revocation = new ValidatorRevocation(OWNER, options.revocation);
   }
 
   /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   useModuleRevocationStore(store: RevocationStore): void {
-    if (!this.ownRevocation) this.revocation = store;
+    this.revocation.useModuleStore(store);
   }
 
   validate(
@@ -145,7 +141,7 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   }
 
   private principalOf(claims: IssuedTokenClaims, context: ExecutionContext) {
-    if (this.revocation?.isRevoked(claims)) throw revokedTokenError(); // a cached token may have been revoked since
+    if (this.revocation.store?.isRevoked(claims)) throw revokedTokenError(); // a cached token may have been revoked since
     return principalFromClaims(claims, this.toPrincipal, context);
   }
 

@@ -3,8 +3,9 @@ import type { KeyObject } from 'node:crypto';
 import { recordedGrantedScopes, recordGrantedScopes } from '../granted-scopes.js';
 import { bearerToken, INVALID_TOKEN_CHALLENGE, scopesReader } from '../bearer-token.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
-import { RevocationStore } from '../revocation/revocation-store.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
+import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import { SecurityHttpException } from '../security.exception.js';
 import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
@@ -53,8 +54,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   private readonly allowFutureIat: boolean;
   private readonly cache: VerifiedTokenCache<JwtClaims> | undefined;
   /** Checked on every request, cache hits included. */
-  private revocation: RevocationStore | undefined;
-  private readonly ownRevocation: boolean;
+  private readonly revocation: ValidatorRevocation;
 
   constructor(options: JwtValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
@@ -77,11 +77,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     this.allowMissingExp = options.allowMissingExp === true;
     this.allowFutureIat = options.allowFutureIat === true;
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
-    if (options.revocation !== undefined && options.revocation !== false && !(options.revocation instanceof RevocationStore)) {
-      throw new Error(`${OWNER}: revocation must be a RevocationStore (InMemoryRevocationStore, RedisRevocationStore...) or false.`);
-    }
-    this.ownRevocation = options.revocation !== undefined;
-    this.revocation = options.revocation || undefined;
+    this.revocation = new ValidatorRevocation(OWNER, options.revocation);
 
     if (options.key === undefined && options.jwksUri === undefined && options.openIdConnectUrl === undefined && options.issuer === undefined) {
       throw new Error(`${OWNER}: give "key" (a secret or public key), or "issuer" (OpenID Connect discovery), or "jwksUri".`);
@@ -146,7 +142,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
    * validator was given its own `revocation` option (or `false`).
    */
   useModuleRevocationStore(store: RevocationStore): void {
-    if (!this.ownRevocation) this.revocation = store;
+    this.revocation.useModuleStore(store);
   }
 
   /** Verifies a token and returns its claims; throws `InvalidTokenError` or `KeySetUnavailableError`. */
@@ -210,7 +206,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   }
 
   private principalOf(claims: JwtClaims, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
-    if (this.revocation?.isRevoked(claims)) throw revokedTokenError(); // every request: a cached token may have been revoked since
+    if (this.revocation.store?.isRevoked(claims)) throw revokedTokenError(); // every request: a cached token may have been revoked since
     if (!this.toPrincipal) return claims;
     const scopes = recordedGrantedScopes(claims) ?? []; // read once, when the token was verified
     const principal = this.toPrincipal(claims, context);

@@ -52,7 +52,7 @@ describe.each(PLATFORMS)('MultiIssuerValidator with a revocation store (%s)', (p
 
   it('rejects a revocation option that is not a RevocationStore at start-up', () => {
     expect(() => new MultiIssuerValidator({ issuers: [{ issuer: 'https://a.test', key: SECRET_A, algorithms: ['HS256'] }], revocation: {} as never })).toThrow(
-      'MultiIssuerValidator: revocation must be a RevocationStore or false.',
+      'MultiIssuerValidator: revocation must be a RevocationStore (InMemoryRevocationStore, RedisRevocationStore...) or false.',
     );
   });
 });
