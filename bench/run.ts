@@ -267,6 +267,9 @@ function combineSlices(slices: Sample[]): Sample {
     loadCpuPct: weighted((s) => s.loadCpuPct, secondsOf),
     ok,
     failed: slices.reduce((sum, s) => sum + s.failed, 0),
+    ...(slices.some((s) => s.providerUsPerReq !== undefined) && ok > 0
+      ? { providerUsPerReq: weighted((s) => s.providerUsPerReq ?? 0, (s) => s.ok) }
+      : {}),
   };
 }
 
