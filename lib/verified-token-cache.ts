@@ -1,15 +1,11 @@
 import * as crypto from 'node:crypto';
+import { BoundedMap } from './bounded-map.js';
 
 export interface VerifiedTokenCacheOptions {
   /** Most tokens kept; beyond it, the least recently used entry goes first. Default 1000. */
   max?: number;
   /** Longest an entry is kept, in seconds, even if its token lives longer. Default 300. */
   maxAgeSeconds?: number;
-}
-
-interface Entry<T> {
-  value: T;
-  expiresAt: number;
 }
 
 /** SHA-256 of the token, as a 32-character string: a key of fixed size, whatever the token's size. */
@@ -33,27 +29,20 @@ const digest: (token: string) => string =
  * Cache only what the token itself proves; look up anything that can change (a disabled user) each time.
  */
 export class VerifiedTokenCache<T> {
-  /** Map order is recency order: the first key is the least recently used. */
-  private readonly entries = new Map<string, Entry<T>>();
-  private readonly max: number;
+  private readonly entries: BoundedMap<string, T>;
   private readonly maxAgeMs: number;
 
   constructor(options: VerifiedTokenCacheOptions = {}) {
-    this.max = options.max ?? 1000;
+    const max = options.max ?? 1000;
     this.maxAgeMs = (options.maxAgeSeconds ?? 300) * 1000;
-    if (!Number.isInteger(this.max) || this.max < 1) throw new Error('VerifiedTokenCache: max must be a positive integer.');
+    if (!Number.isInteger(max) || max < 1) throw new Error('VerifiedTokenCache: max must be a positive integer.');
     if (!(this.maxAgeMs > 0)) throw new Error('VerifiedTokenCache: maxAgeSeconds must be positive.');
+    this.entries = new BoundedMap(max, this.maxAgeMs);
   }
 
   /** The cached value of a token that has not expired, or undefined. A hit makes the entry the most recent. */
   get(token: string): T | undefined {
-    const key = digest(token);
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= Date.now()) return undefined;
-    this.entries.set(key, entry);
-    return entry.value;
+    return this.entries.get(digest(token));
   }
 
   /** Remembers a verified token's value until `exp` (seconds since the epoch, as in a JWT). */
@@ -61,10 +50,7 @@ export class VerifiedTokenCache<T> {
     const now = Date.now();
     const expiresAt = Math.min(exp * 1000, now + this.maxAgeMs);
     if (!(expiresAt > now)) return;
-    const key = digest(token);
-    this.entries.delete(key);
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, expiresAt });
+    this.entries.set(digest(token), value, expiresAt);
   }
 
   /** Forgets every token, e.g. after the signing key changes. */
