@@ -13,7 +13,6 @@ import type { SchemeRef, SecurityValidator } from './security-options.interface.
 import type { SecurityScheme, SecurityRequest } from './schemes/security-scheme.js';
 import {
   SecurityRegistry,
-  type CompiledAlternative,
   type CompiledRoute,
   type CompiledScheme,
   type SchemeBinding,
@@ -124,51 +123,66 @@ export class SecurityGuard implements CanActivate {
   /**
    * Alternatives in order; the first that passes wins. An alternative missing a required credential
    * is skipped; one with nothing sent and only optional schemes lets the request in anonymously, but
-   * only when no alternative passed and no presented credential was refused.
+   * only when no alternative passed and no presented credential was refused. Stays synchronous unless
+   * a validator is asynchronous; then the alternatives after it are tried once it settles.
    */
-  private async authenticateAny(route: CompiledRoute, request: Request, context: ExecutionContext): Promise<boolean> {
-    let failure: unknown;
-    let anonymousAlternative: CompiledAlternative | undefined;
-    const missing: CompiledScheme[] = [];
-    for (const alternative of route.alternatives) {
-      const { schemes } = alternative;
-      let credentials: unknown[];
+  private authenticateAny(
+    route: CompiledRoute,
+    request: Request,
+    context: ExecutionContext,
+    from = 0,
+    tried: TriedAlternatives = { failure: undefined, anonymous: undefined, missing: [] },
+  ): true | Promise<boolean> {
+    for (let i = from; i < route.alternatives.length; i++) {
+      const { schemes } = route.alternatives[i];
+      const credentials = credentialsOf(schemes, request, tried);
+      if (credentials === undefined) continue;
+      let passed: AuthenticatedScheme[] | Promise<AuthenticatedScheme[]>;
       try {
-        credentials = schemes.map((compiled) => extract(compiled, request));
+        passed = this.validateAll(schemes, credentials, request, context, 0, []);
       } catch (error) {
-        failure ??= error;
+        tried.failure ??= error;
         continue;
       }
-      const required = schemes.find((compiled, i) => credentials[i] === null && !compiled.optional);
-      if (required) {
-        missing.push(required); // its challenge is built only if every alternative fails
-        continue;
-      }
-      if (credentials.every((value) => value === null)) {
-        anonymousAlternative ??= alternative;
-        continue;
-      }
-      try {
-        const passed: AuthenticatedScheme[] = [];
-        for (let i = 0; i < schemes.length; i++) {
-          if (credentials[i] === null) {
-            passed.push(anonymous(schemes[i]));
-            continue;
-          }
-          const principal = await this.validate(schemes[i], credentials[i], request, context);
-          passed.push(this.authorize(schemes[i], credentials[i], principal));
-        }
-        const primary = passed.findIndex((scheme) => scheme.credentials !== null);
-        if (primary > 0) passed.unshift(...passed.splice(primary, 1));
-        return this.accept(request, passed);
-      } catch (error) {
-        failure ??= error;
-      }
+      if (!isPromiseLike(passed)) return this.accept(request, primaryFirst(passed));
+      return passed.then(
+        (schemes) => this.accept(request, primaryFirst(schemes)),
+        (error: unknown) => {
+          tried.failure ??= error;
+          return this.authenticateAny(route, request, context, i + 1, tried);
+        },
+      );
     }
-    if (failure !== undefined) throw failure;
-    if (anonymousAlternative) return this.accept(request, [anonymous(anonymousAlternative.schemes[0])]);
-    const challenge = combineChallenges(missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError()));
-    throw new Refusal(challenge, 'credentials_missing', missing.map((compiled) => compiled.scheme));
+    if (tried.failure !== undefined) throw tried.failure;
+    if (tried.anonymous) return this.accept(request, [anonymous(tried.anonymous[0])]);
+    const challenge = combineChallenges(tried.missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError()));
+    throw new Refusal(challenge, 'credentials_missing', tried.missing.map((compiled) => compiled.scheme));
+  }
+
+  /** Validates and authorizes the schemes of one alternative in order, from `from`; throws the first refusal. */
+  private validateAll(
+    schemes: readonly CompiledScheme[],
+    credentials: unknown[],
+    request: Request,
+    context: ExecutionContext,
+    from: number,
+    passed: AuthenticatedScheme[],
+  ): AuthenticatedScheme[] | Promise<AuthenticatedScheme[]> {
+    for (let i = from; i < schemes.length; i++) {
+      if (credentials[i] === null) {
+        passed.push(anonymous(schemes[i]));
+        continue;
+      }
+      const principal = this.validate(schemes[i], credentials[i], request, context);
+      if (isPromiseLike(principal)) {
+        return Promise.resolve(principal).then((value) => {
+          passed.push(this.authorize(schemes[i], credentials[i], value));
+          return this.validateAll(schemes, credentials, request, context, i + 1, passed);
+        });
+      }
+      passed.push(this.authorize(schemes[i], credentials[i], principal));
+    }
+    return passed;
   }
 
   /** Runs the scheme's validator; without one, the principal is the credentials themselves. */
@@ -291,6 +305,46 @@ function extract(compiled: CompiledScheme, request: Request): unknown {
   } catch (error) {
     throw refusalOf(error, 'malformed', compiled.scheme);
   }
+}
+
+/** What the alternatives tried so far left: the first refusal, the first anonymous one, the missing schemes. */
+interface TriedAlternatives {
+  failure: unknown;
+  anonymous: readonly CompiledScheme[] | undefined;
+  missing: CompiledScheme[];
+}
+
+/**
+ * The credentials of each scheme of one alternative (null where absent), or undefined when it cannot pass:
+ * one is malformed (the failure), a required one is missing (its challenge is built only if every
+ * alternative fails), or nothing was sent to its optional schemes (the anonymous fallback).
+ */
+function credentialsOf(schemes: readonly CompiledScheme[], request: Request, tried: TriedAlternatives): unknown[] | undefined {
+  const credentials: unknown[] = new Array(schemes.length);
+  try {
+    for (let i = 0; i < schemes.length; i++) credentials[i] = extract(schemes[i], request);
+  } catch (error) {
+    tried.failure ??= error;
+    return undefined;
+  }
+  let sent = false;
+  for (let i = 0; i < schemes.length; i++) {
+    if (credentials[i] !== null) sent = true;
+    else if (!schemes[i].optional) {
+      tried.missing.push(schemes[i]);
+      return undefined;
+    }
+  }
+  if (sent) return credentials;
+  tried.anonymous ??= schemes;
+  return undefined;
+}
+
+/** The passed schemes with the first that presented credentials in front (the primary one). */
+function primaryFirst(passed: AuthenticatedScheme[]): AuthenticatedScheme[] {
+  const primary = passed.findIndex((scheme) => scheme.credentials !== null);
+  if (primary > 0) passed.unshift(...passed.splice(primary, 1));
+  return passed;
 }
 
 function anonymous(compiled: CompiledScheme): AuthenticatedScheme {
