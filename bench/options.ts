@@ -10,8 +10,10 @@ export interface BenchOptions {
   rounds: number;
   /** Each round measures every load scenario in this many slices of duration / slices seconds, A B … B A. */
   slices: number;
-  /** Seconds of load that warm each server up before the first round. */
+  /** Seconds of load that warm each server up before it is measured. */
   warmup: number;
+  /** Start every load scenario's server anew each round, so that a process's own luck averages out over the rounds. */
+  restart: boolean;
   /** Only the scenarios whose id (`express/jwt`, `fastify/login`...) contains one of these. */
   only: string[];
   /** Scenario 8: clients posting the password form, one login in flight each. */
@@ -38,6 +40,7 @@ const DEFAULTS: BenchOptions = {
   rounds: 3,
   slices: 5,
   warmup: 3,
+  restart: true,
   only: [],
   loginConnections: 64,
   loginConcurrency: 0,
@@ -55,7 +58,8 @@ const HELP = `npm run bench -- [options]     (each also as an environment variab
   --rounds=N             rounds, at least 3 for a report (default ${DEFAULTS.rounds})
   --slices=N             slices per scenario and round, measured A B … B A across scenarios (default ${DEFAULTS.slices})
   --warmup=S             seconds of warm-up load per server (default ${DEFAULTS.warmup})
-  --only=a,b             scenarios whose id contains a or b: express/jwt, fastify/, -peer, /sample-login ...
+  --no-restart           keep each server for every round (by default every load server is started anew each round)
+  --only=a,b             scenarios whose id contains a or b: express/jwt, fastify/, -peer, /sample-login ...; a$ matches the end (/jwt$)
   --login-connections=N  scenario 8: concurrent logins against the sample (default ${DEFAULTS.loginConnections})
   --login-concurrency=N  scenario 8: the sample's LOGIN_CONCURRENCY, argon2 verifications at once (default: the sample's own)
   --probe-connections=N  scenario 8: connections of the protected GET (default ${DEFAULTS.probeConnections})

@@ -32,6 +32,7 @@ type AppFactory = (platform: Platform) => Promise<INestApplication>;
 const MODULES: Record<AppName, Type | AppFactory> = {
   unguarded: UnguardedModule,
   'unguarded-again': UnguardedModule,
+  'unguarded-third': UnguardedModule,
   public: PublicRouteModule,
   'api-key': ApiKeyModule,
   'api-key-peer': ApiKeyPeerModule,
