@@ -48,6 +48,9 @@ export function Security(
 /** Requires every listed scheme together (AND) as one alternative. */
 export function SecurityAll(...requirements: SchemeRequirement[]): ClassDecorator & MethodDecorator {
   if (requirements.length === 0) throw new Error('@SecurityAll needs at least one scheme.');
+  if (requirements.some(Array.isArray)) {
+    throw new Error('@SecurityAll takes each scheme as its own argument: @SecurityAll({ scheme: a }, { scheme: b }), not an array.');
+  }
   return declare(requirements.map((requirement) => normalize(requirement, '@SecurityAll')));
 }
 

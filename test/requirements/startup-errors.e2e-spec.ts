@@ -7,6 +7,7 @@ import {
   OAuth2PasswordBearer,
   SchemeGuard,
   Security,
+  SecurityAll,
   SecuritySchemesModule,
   type SecuritySchemesModuleOptions,
   type SecurityValidator,
@@ -202,6 +203,13 @@ describe.each(PLATFORMS)('configuration errors at start-up (%s)', (platform: Pla
   it('refuses an empty AND requirement in the module defaults', async () => {
     await expect(start([PlainController], { defaultSecurity: [[]] })).rejects.toThrow(
       'defaultSecurity: an AND requirement needs at least one scheme.',
+    );
+  });
+
+  it('refuses @SecurityAll given an array instead of one argument per scheme, saying how to write it', () => {
+    const asArray = [{ scheme: apiKey }, { scheme: password }] as never;
+    expect(() => SecurityAll(asArray)).toThrow(
+      '@SecurityAll takes each scheme as its own argument: @SecurityAll({ scheme: a }, { scheme: b }), not an array.',
     );
   });
 
