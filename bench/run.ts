@@ -231,26 +231,27 @@ function toSample(result: LoadResult, serverCpuUs: number, loadCpuUs: number): S
 }
 
 /**
- * One round of the load scenarios: `--slices` passes over every server, each measured for duration / slices
- * seconds, in order on even passes and in reverse order on odd ones (A B … B A). A slow drift of the machine
- * (a neighbour, the CPU's clock) then weighs on every scenario alike, instead of on whichever was measured
- * last, and a ratio between two scenarios far apart in the round is as fair as one between neighbours.
- */
-/**
  * Unmeasured load before each slice. A server resumed after a long stop first catches up (timers, V8's memory
  * reducer, a collection): without it, the first server of a pass cost 3-7% more CPU per request than its twins.
  */
 const SLICE_WARMUP_SECONDS = 0.3;
 
+/**
+ * One round of the load scenarios: `--slices` passes over every server, each measured for duration / slices
+ * seconds, in order on even passes and in reverse order on odd ones (A B … B A). A slow drift of the machine
+ * (a neighbour, the CPU's clock) then weighs on every scenario alike, instead of on whichever was measured
+ * last, and a ratio between two scenarios far apart in the round is as fair as one between neighbours.
+ */
 async function measureInSlices(servers: ScenarioServer[], options: BenchOptions): Promise<Map<ScenarioServer, Sample[]>> {
   const slices = new Map<ScenarioServer, Sample[]>(servers.map((server) => [server, []]));
   const load: LoadOptions = { connections: options.connections, duration: options.duration / options.slices };
   for (let pass = 0; pass < options.slices; pass++) {
     const order = pass % 2 === 0 ? servers : [...servers].reverse();
     for (const server of order) {
+      const request = requestFor(server.scenario.app);
       await server.resume();
-      await startLoad(server.port, requestFor(server.scenario.app), { connections: options.connections, duration: SLICE_WARMUP_SECONDS }).done;
-      slices.get(server)!.push(await measure(server, requestFor(server.scenario.app), load));
+      await startLoad(server.port, request, { connections: options.connections, duration: SLICE_WARMUP_SECONDS }).done;
+      slices.get(server)!.push(await measure(server, request, load));
       server.pause();
       await settle();
     }
@@ -716,7 +717,8 @@ async function main(): Promise<void> {
         loadServers = [];
         for (const scenario of rotate(loadScenarios, round - 1)) loadServers.push(await ready(scenario));
       }
-      const slices = await measureInSlices(loadServers, options);
+      // Restarted servers already start in the round's rotated order; kept ones are measured in it.
+      const slices = await measureInSlices(options.restart ? loadServers : rotate(loadServers, round - 1), options);
       for (const server of loadServers) {
         const sample = combineSlices(slices.get(server)!);
         records.get(server.scenario.id)!.samples.push(sample);
