@@ -1,6 +1,6 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/utils/test-environment.ts',
   roots: ['<rootDir>/test'],
   testRegex: '\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
@@ -8,5 +8,6 @@ module.exports = {
     '^nestjs-security-schemes$': '<rootDir>/lib/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testTimeout: 30000,
+  // Hooks that start real processes (OpenID providers, the sample, Chromium) get the same time as tests.
+  testTimeout: 60000,
 };

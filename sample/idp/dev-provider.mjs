@@ -57,6 +57,9 @@ server.listen(port, '127.0.0.1', () => {
   const provider = start(actual);
   server.on('request', provider.callback());
   const issuer = `http://127.0.0.1:${actual}`;
-  if (process.send) process.send({ ready: issuer });
+  if (process.send) {
+    process.send({ ready: issuer });
+    process.on('disconnect', () => process.exit(0));
+  }
   else console.log(`Development OpenID provider at ${issuer}. Start the sample with IDP_ISSUER=${issuer} npm run sample`);
 });

@@ -142,3 +142,5 @@ server.listen(0, '127.0.0.1', () => {
   });
   process.send({ ready: issuer });
 });
+// The tests' process is gone (or closed the channel): nothing is left to serve.
+process.on('disconnect', () => process.exit(0));

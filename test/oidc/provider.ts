@@ -1,10 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { JsonWebKey } from 'node:crypto';
 import { join } from 'node:path';
+import { hasExited, trackChild } from '../utils/child-processes';
 
 /** The resource (and `aud`) the provider issues access tokens for, and another API's. */
 export const API_AUDIENCE = 'https://api.test';
 export const OTHER_AUDIENCE = 'https://other-api.test';
+/** It starts in about a second; the margin is for a busy machine. The suites' hooks have 60 s. */
+const START_TIMEOUT_MS = 45_000;
 
 /** A running oidc-provider in a child process (see provider-process.mjs), and what the tests do with it. */
 export class TestProvider {
@@ -19,14 +22,24 @@ export class TestProvider {
    * `accessTokens: 'opaque'`, access tokens are opaque and its introspection and revocation endpoints are on.
    */
   static async start(redirectUris: string[] = [], options: { accessTokens?: 'jwt' | 'opaque' } = {}): Promise<TestProvider> {
-    const child = fork(join(__dirname, 'provider-process.mjs'), redirectUris, {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { ...process.env, OIDC_ACCESS_TOKENS: options.accessTokens ?? 'jwt' },
-    });
+    const child = trackChild(
+      fork(join(__dirname, 'provider-process.mjs'), redirectUris, {
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        env: { ...process.env, OIDC_ACCESS_TOKENS: options.accessTokens ?? 'jwt' },
+      }),
+    );
     const issuer = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the OpenID provider did not start within ${START_TIMEOUT_MS} ms`));
+      }, START_TIMEOUT_MS);
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`the OpenID provider exited with ${code}`)));
-      child.on('message', (message: { ready?: string }) => message.ready && resolve(message.ready));
+      child.on('message', (message: { ready?: string }) => {
+        if (!message.ready) return;
+        clearTimeout(timer);
+        resolve(message.ready);
+      });
     });
     return new TestProvider(child, issuer);
   }
@@ -94,7 +107,7 @@ export class TestProvider {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (hasExited(this.child)) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill();
     await exited;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { hasExited, trackChild } from '../utils/child-processes';
 
 /**
  * The sample as `node sample/main.ts` in a child process of its own (a real second instance, not a second
@@ -30,12 +31,12 @@ function collect(child: ChildProcess): () => string {
 }
 
 /** Starts the sample and resolves once it listens (its log line gives the URL); rejects when it exits first. */
-export function startSampleProcess(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<SampleProcess> {
-  const child = spawn(process.execPath, ARGS, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function startSampleProcess(env: Record<string, string | undefined>, timeoutMs = 45_000): Promise<SampleProcess> {
+  const child = trackChild(spawn(process.execPath, ARGS, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] }));
   const output = collect(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (!hasExited(child)) child.kill('SIGTERM');
     await exited;
   };
   return new Promise((resolve, reject) => {
@@ -59,8 +60,8 @@ export function startSampleProcess(env: Record<string, string | undefined>, time
 }
 
 /** Runs the sample until it exits (it should refuse to start): its exit code and output. */
-export function runSampleUntilExit(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ARGS, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function runSampleUntilExit(env: Record<string, string | undefined>, timeoutMs = 45_000): Promise<{ code: number | null; output: string }> {
+  const child = trackChild(spawn(process.execPath, ARGS, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] }));
   const output = collect(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { hasExited, trackChild } from './child-processes';
 
 /**
  * A real `redis-server` (Debian's package) on a free local port, without persistence. No test framework here:
@@ -24,7 +25,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const kill = async (): Promise<void> => {
     const current = child;
     child = undefined;
-    if (!current || current.exitCode !== null) return;
+    if (!current || hasExited(current)) return;
     const exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
     current.kill('SIGKILL');
     await exited;
@@ -42,14 +43,14 @@ export async function startRedisServer(): Promise<RedisServer> {
 }
 
 async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    REDIS_SERVER,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
-    { stdio: 'ignore' },
+  const child = trackChild(
+    spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+      stdio: 'ignore',
+    }),
   );
   const deadline = Date.now() + 10_000;
   while (!(await accepts(port))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
+    if (hasExited(child)) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) on port ${port}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`redis-server did not listen on port ${port} within 10 s`);
