@@ -64,3 +64,24 @@ export function titleCase(word: string): string {
 export function isScopeToken(value: string): boolean {
   return /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(value);
 }
+
+/**
+ * `Authorization: <scheme> <credentials>` -> the credentials (trimmed, possibly empty) when the header's
+ * first word is `scheme` (given in lower case; matched case-insensitively), else null. Reads the header in
+ * place: no split, no lower-cased copy.
+ */
+export function authorizationCredentials(header: string | string[] | undefined, scheme: string): string | null {
+  const length = scheme.length;
+  if (typeof header !== 'string' || header.length < length) return null;
+  if (header.length > length && header.charCodeAt(length) !== SPACE) return null;
+  for (let i = 0; i < length; i++) {
+    const sent = header.charCodeAt(i);
+    const expected = scheme.charCodeAt(i);
+    if (sent !== expected && !(sent >= UPPER_A && sent <= UPPER_Z && sent + 32 === expected)) return null;
+  }
+  return header.length === length ? '' : header.slice(length + 1).trim();
+}
+
+const SPACE = 0x20;
+const UPPER_A = 0x41;
+const UPPER_Z = 0x5a;

@@ -1,9 +1,8 @@
 import { HTTPAuthorizationCredentials, HTTPBasicCredentials } from '../models.js';
-import { checkHeaderText, isToken, quoteString, titleCase } from '../header-values.js';
+import { authorizationCredentials, checkHeaderText, isToken, quoteString, titleCase } from '../header-values.js';
 import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
-  parseAuthorization,
   SecurityScheme,
   type SecurityRequest,
   type SecuritySchemeObject,
@@ -35,9 +34,10 @@ export class HTTPBase extends SecurityScheme<HTTPAuthorizationCredentials> {
   }
 
   extract(request: SecurityRequest): HTTPAuthorizationCredentials | null {
-    const parsed = parseAuthorization(request.headers.authorization);
-    if (parsed === null || parsed[0].toLowerCase() !== this.schemeLower || parsed[1] === '') return null;
-    return new HTTPAuthorizationCredentials(parsed[0], parsed[1]);
+    const header = request.headers.authorization;
+    const credentials = authorizationCredentials(header, this.schemeLower);
+    if (!credentials) return null;
+    return new HTTPAuthorizationCredentials((header as string).slice(0, this.schemeLower.length), credentials);
   }
 
   makeAuthenticateHeaders(): ResponseHeaders {
@@ -102,9 +102,9 @@ export class HTTPBasic extends SecurityScheme<HTTPBasicCredentials> {
   }
 
   extract(request: SecurityRequest): HTTPBasicCredentials | null {
-    const parsed = parseAuthorization(request.headers.authorization);
-    if (parsed === null || parsed[0].toLowerCase() !== 'basic') return null;
-    const decoded = decodeBase64Utf8(parsed[1]);
+    const encoded = authorizationCredentials(request.headers.authorization, 'basic');
+    if (encoded === null) return null;
+    const decoded = decodeBase64Utf8(encoded);
     const colon = decoded === null ? -1 : decoded.indexOf(':');
     if (colon < 0) throw this.makeNotAuthenticatedError();
     return new HTTPBasicCredentials(decoded!.slice(0, colon), decoded!.slice(colon + 1));

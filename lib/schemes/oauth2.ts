@@ -1,8 +1,8 @@
+import { authorizationCredentials } from '../header-values.js';
 import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
   rawAuthorization,
-  parseAuthorization,
   SecurityScheme,
   type OAuthFlow,
   type OAuthFlows,
@@ -51,9 +51,7 @@ export class OAuth2 extends SecurityScheme<string> {
 
   /** `Authorization: Bearer <token>` -> the token, or null when absent, empty or another scheme. */
   protected extractBearerToken(request: SecurityRequest): string | null {
-    const parsed = parseAuthorization(request.headers.authorization);
-    if (parsed === null || parsed[0].toLowerCase() !== 'bearer' || parsed[1] === '') return null;
-    return parsed[1];
+    return authorizationCredentials(request.headers.authorization, 'bearer') || null;
   }
 }
 
