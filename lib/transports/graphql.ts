@@ -7,19 +7,29 @@ import { connectionParamsRequest } from './connection-params.js';
 // `graphql` or `@nestjs/graphql`: the operation's HTTP request is the context's `req` (the Apollo
 // driver puts it there), and a graphql-ws subscription's context carries `connectionParams`.
 
-/** One request object per resolver call (`info` is unique to it), so each field is checked on its own. */
+/**
+ * One request object per resolver call, so each field is checked on its own. It is kept on the call's
+ * `info` object (unique to the call) under a symbol, which costs far less per call than a WeakMap entry
+ * (about 0.6 µs and its garbage); a frozen `info` falls back to the WeakMap.
+ */
+const CALL_REQUEST = Symbol('security-schemes:call-request');
 const byResolverCall = new WeakMap<object, SecurityRequest>();
+
+type CallKey = { [CALL_REQUEST]?: SecurityRequest };
 
 /** The request a resolver call reads credentials from: its own object, reading the operation's request. */
 export function graphqlRequest(context: ExecutionContext): SecurityRequest {
   const args = context.getArgs();
-  const key = objectOr(args[3], args[2]);
-  let request = key && byResolverCall.get(key);
-  if (!request) {
-    request = callRequest(operationRequest(args[2]));
-    if (key) byResolverCall.set(key, request);
+  const key = (isObject(args[3]) ? args[3] : isObject(args[2]) ? args[2] : undefined) as CallKey | undefined;
+  if (key === undefined) return callRequest(operationRequest(args[2]));
+  const kept = key[CALL_REQUEST];
+  if (kept !== undefined) return kept;
+  if (!Object.isExtensible(key)) {
+    let request = byResolverCall.get(key);
+    if (request === undefined) byResolverCall.set(key, (request = callRequest(operationRequest(args[2]))));
+    return request;
   }
-  return request;
+  return (key[CALL_REQUEST] = callRequest(operationRequest(args[2])));
 }
 
 /**
@@ -81,6 +91,6 @@ export function challengeScopes(challenge: string | undefined): string[] {
   return match[1].replace(/\\(.)/g, '$1').split(' ').filter(Boolean);
 }
 
-function objectOr(...values: unknown[]): object | undefined {
-  return values.find((value): value is object => typeof value === 'object' && value !== null);
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }
