@@ -38,6 +38,9 @@ const VALIDATOR_CONTEXT_ID = Symbol('security-schemes:validator-context-id');
 /** Where the guard leaves the security context on the request (cheaper per request than a WeakMap). */
 const SECURITY_CONTEXT = Symbol('security-schemes:context');
 
+/** The security context of Express requests, kept beside them (see SecurityRegistry.contextBesideRequest). */
+const CONTEXT_BESIDE = new WeakMap<object, SecurityContext>();
+
 type Request = SecurityRequest & { [VALIDATOR_CONTEXT_ID]?: ContextId; [SECURITY_CONTEXT]?: SecurityContext };
 
 /**
@@ -63,7 +66,7 @@ export class SecurityGuard implements CanActivate {
       throw new Error(`${route.controller.name}.${route.methodName}: security schemes do not protect "${type}" handlers.`);
     }
     const request = this.getRequest(context);
-    if (request[SECURITY_CONTEXT] !== undefined) return true; // another security guard already ran
+    if (getSecurityContext(request) !== undefined) return true; // another security guard already ran
     try {
       const result = route.single
         ? this.authenticateSingle(route.single, request, context)
@@ -272,7 +275,9 @@ export class SecurityGuard implements CanActivate {
   }
 
   private setContext(request: Request, passed: SecurityContext): void {
-    request[SECURITY_CONTEXT] = passed;
+    // GraphQL and WebSocket requests are the library's own plain objects: cheap to add a property to.
+    if (this.registry.contextBesideRequest && Object.getPrototypeOf(request) !== Object.prototype) CONTEXT_BESIDE.set(request, passed);
+    else request[SECURITY_CONTEXT] = passed;
     const property = this.registry.userProperty;
     if (property) (request as unknown as Record<string, unknown>)[property] = passed[0].principal;
   }
@@ -295,7 +300,7 @@ export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): 
 
 /** The security context the guard left on a request, or undefined when no security guard ran. */
 export function getSecurityContext(request: object): SecurityContext | undefined {
-  return (request as Request)[SECURITY_CONTEXT];
+  return (request as Request)[SECURITY_CONTEXT] ?? CONTEXT_BESIDE.get(request);
 }
 
 /** The scheme's credentials; present but unreadable ones are refused (`malformed`, unless the error says why). */
