@@ -32,6 +32,8 @@ export interface BenchOptions {
   microOnly: boolean;
   /** Start the servers with `node --cpu-prof`; profiles go to bench/profiles/. */
   cpuProf: boolean;
+  /** Measure nothing: print the report of the last run (bench/results.json) again, with the current goals. */
+  report: boolean;
 }
 
 const DEFAULTS: BenchOptions = {
@@ -50,6 +52,7 @@ const DEFAULTS: BenchOptions = {
   micro: true,
   microOnly: false,
   cpuProf: false,
+  report: false,
 };
 
 const HELP = `npm run bench -- [options]     (each also as an environment variable, e.g. BENCH_DURATION=10)
@@ -67,7 +70,8 @@ const HELP = `npm run bench -- [options]     (each also as an environment variab
   --no-pin               do not pin servers to CPU 0 and the load generator to CPU 1 (needs taskset)
   --no-micro             skip the micro-benchmarks
   --micro-only           only the micro-benchmarks
-  --cpu-prof             start servers with node --cpu-prof (profiles in bench/profiles/)`;
+  --cpu-prof             start servers with node --cpu-prof (profiles in bench/profiles/)
+  --report               measure nothing: print the last run's report (bench/results.json) again`;
 
 /** Reads `--name=value` flags, then `BENCH_NAME` variables, then the defaults. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {

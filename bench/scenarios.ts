@@ -66,6 +66,7 @@ export const APPS = {
   'unguarded-again': { number: '1a', title: 'the same, another process (A/A noise check)', request: get, guarded: false },
   public: { number: '1b', title: 'route without requirement, module loaded', request: get, guarded: false },
   'unguarded-third': { number: '1c', title: 'unguarded again, a third process (A/A noise check)', request: get, guarded: false },
+  'nest-floor': { number: '1d', title: "Nest's floor: a guard that allows all, a parameter decorator", request: get, guarded: false },
   'api-key': { number: '2', title: 'APIKeyHeader, constant-time validator', request: withApiKey, guarded: true },
   'api-key-peer': { number: '2p', title: 'peer: the same validator, hand-written guard', request: withApiKey, guarded: true, peerOf: 'api-key' },
   basic: { number: '3', title: 'HTTPBasic, constant-time validator', request: withBasic, guarded: true },

@@ -14,6 +14,7 @@ import { introspectionEndpoint, IntrospectionCacheHitModule, IntrospectionCacheM
 import { JwksCacheHitModule, JwksCacheMissModule, PassportJwksModule } from './apps/jwks';
 import { GraphQLJwtModule, GraphQLJwtPeerModule, GraphQLUnguardedModule } from './apps/graphql';
 import { JwtScopesModule } from './apps/jwt-scopes';
+import { NestFloorModule } from './apps/nest-floor';
 import { JwtNoRevocationModule, JwtRedis100kRevocationModule, JwtRedisRevocationModule } from './apps/jwt-revocation';
 import { Or3Module } from './apps/or3';
 import { PassportKeyObjectModule, PassportStringSecretModule } from './apps/passport';
@@ -33,6 +34,7 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   unguarded: UnguardedModule,
   'unguarded-again': UnguardedModule,
   'unguarded-third': UnguardedModule,
+  'nest-floor': NestFloorModule,
   public: PublicRouteModule,
   'api-key': ApiKeyModule,
   'api-key-peer': ApiKeyPeerModule,
