@@ -35,7 +35,7 @@ export type SecurityContext = readonly AuthenticatedScheme[];
 
 const VALIDATOR_CONTEXT_ID = Symbol('security-schemes:validator-context-id');
 
-/** Where the guard leaves the security context on the request (cheaper per request than a WeakMap). */
+/** Where the guard leaves the security context on a request whose properties are cheap to add (not Express's). */
 const SECURITY_CONTEXT = Symbol('security-schemes:context');
 
 /** The security context of Express requests, kept beside them (see SecurityRegistry.contextBesideRequest). */
