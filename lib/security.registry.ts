@@ -111,11 +111,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   readonly userProperty: string | false;
   /** Reports refused requests (debug line, `onRefusal` hook). */
   readonly refusals: RefusalReporter;
-  /**
-   * True on Express, which swaps the prototype of every request: each property added to such an object
-   * then costs microseconds, so the guard keeps its security context beside the request instead of on it.
-   */
-  contextBesideRequest = false;
+  private besideRequest = false;
   private readonly logger = new Logger('SecuritySchemesModule');
   private readonly bindings = new Map<string, SchemeBinding>();
   private readonly defaults: DeclaredRequirement[];
@@ -150,7 +146,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onModuleInit(): void {
-    this.contextBesideRequest = this.httpAdapterType() === 'express';
+    this.besideRequest = this.httpAdapterType() === 'express';
     for (const binding of this.bindings.values()) {
       this.resolveValidator(binding);
       // JwtValidator (or any validator with this method) checks the module's revocation store unless it has its own.
@@ -158,6 +154,14 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
       if (this.revocation && typeof validator?.useModuleRevocationStore === 'function') validator.useModuleRevocationStore(this.revocation);
     }
     this.checkTransportsAtStartup();
+  }
+
+  /**
+   * True on Express, which swaps the prototype of every request: each property added to such an object
+   * then costs microseconds, so the guard keeps its security context beside the request instead of on it.
+   */
+  get contextBesideRequest(): boolean {
+    return this.besideRequest;
   }
 
   private httpAdapterType(): string | undefined {
