@@ -1,13 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { JsonWebKey } from 'node:crypto';
 import { join } from 'node:path';
-import { hasExited, trackChild } from '../utils/child-processes';
+import { hasExited, readyMessage, trackChild } from '../utils/child-processes';
 
 /** The resource (and `aud`) the provider issues access tokens for, and another API's. */
 export const API_AUDIENCE = 'https://api.test';
 export const OTHER_AUDIENCE = 'https://other-api.test';
-/** It starts in about a second; the margin is for a busy machine. The suites' hooks have 60 s. */
-const START_TIMEOUT_MS = 45_000;
 
 /** A running oidc-provider in a child process (see provider-process.mjs), and what the tests do with it. */
 export class TestProvider {
@@ -28,19 +26,7 @@ export class TestProvider {
         env: { ...process.env, OIDC_ACCESS_TOKENS: options.accessTokens ?? 'jwt' },
       }),
     );
-    const issuer = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`the OpenID provider did not start within ${START_TIMEOUT_MS} ms`));
-      }, START_TIMEOUT_MS);
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the OpenID provider exited with ${code}`)));
-      child.on('message', (message: { ready?: string }) => {
-        if (!message.ready) return;
-        clearTimeout(timer);
-        resolve(message.ready);
-      });
-    });
+    const issuer = await readyMessage(child, 'the OpenID provider');
     return new TestProvider(child, issuer);
   }
 

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { trackChild } from '../utils/child-processes';
+import { readyMessage, trackChild } from '../utils/child-processes';
 import { forbidden, ok, outcome } from '../utils/auth';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
@@ -18,18 +18,7 @@ async function startDevProvider(): Promise<{ child: ChildProcess; issuer: string
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     }),
   );
-  const issuer = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('the development provider did not start within 45 s'));
-    }, 45_000);
-    child.once('exit', (code) => reject(new Error(`the development provider exited with ${code}`)));
-    child.on('message', (message: { ready?: string }) => {
-      if (!message.ready) return;
-      clearTimeout(timer);
-      resolve(message.ready);
-    });
-  });
+  const issuer = await readyMessage(child, 'the development provider');
   return { child, issuer };
 }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { hasExited, trackChild } from '../utils/child-processes';
+import { hasExited, START_TIMEOUT_MS, trackChild } from '../utils/child-processes';
 
 /**
  * The sample as `node sample/main.ts` in a child process of its own (a real second instance, not a second
@@ -31,7 +31,7 @@ function collect(child: ChildProcess): () => string {
 }
 
 /** Starts the sample and resolves once it listens (its log line gives the URL); rejects when it exits first. */
-export function startSampleProcess(env: Record<string, string | undefined>, timeoutMs = 45_000): Promise<SampleProcess> {
+export function startSampleProcess(env: Record<string, string | undefined>, timeoutMs = START_TIMEOUT_MS): Promise<SampleProcess> {
   const child = trackChild(spawn(process.execPath, ARGS, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] }));
   const output = collect(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -60,7 +60,7 @@ export function startSampleProcess(env: Record<string, string | undefined>, time
 }
 
 /** Runs the sample until it exits (it should refuse to start): its exit code and output. */
-export function runSampleUntilExit(env: Record<string, string | undefined>, timeoutMs = 45_000): Promise<{ code: number | null; output: string }> {
+export function runSampleUntilExit(env: Record<string, string | undefined>, timeoutMs = START_TIMEOUT_MS): Promise<{ code: number | null; output: string }> {
   const child = trackChild(spawn(process.execPath, ARGS, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] }));
   const output = collect(child);
   return new Promise((resolve, reject) => {

@@ -48,3 +48,26 @@ async function killChildren(children: Iterable<ChildProcess>): Promise<void> {
     }),
   );
 }
+
+/** It starts in about a second; the margin is for a busy machine. The suites' hooks have 60 s. */
+export const START_TIMEOUT_MS = 45_000;
+
+/**
+ * Resolves with the `ready` value a forked child sends once it listens; rejects (and kills it) when it exits
+ * first or does not report within `START_TIMEOUT_MS`. `what` names it in the error.
+ */
+export function readyMessage(child: ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+    child.on('message', (message: { ready?: string }) => {
+      if (!message.ready) return;
+      clearTimeout(timer);
+      resolve(message.ready);
+    });
+  });
+}
