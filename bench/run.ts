@@ -65,8 +65,10 @@ interface ScenarioRecord {
 // Scenario servers
 
 class ScenarioServer {
-  private readonly waiting: ((usage: ServerUsage) => void)[] = [];
+  private readonly waiting: { resolve: (usage: ServerUsage) => void; reject: (error: Error) => void }[] = [];
   private paused = false;
+  /** Why the server is gone, once it has exited (it must not, until stop()). */
+  private exited: Error | undefined;
 
   private constructor(
     readonly scenario: Scenario,
@@ -74,7 +76,14 @@ class ScenarioServer {
     readonly port: number,
   ) {
     child.on('message', (message: { usage?: ServerUsage }) => {
-      if (message.usage) this.waiting.shift()?.(message.usage);
+      if (message.usage) this.waiting.shift()?.resolve(message.usage);
+    });
+    child.on('exit', (code, signal) => {
+      this.exited = new Error(`${scenario.id}: the server exited (${signal ?? `code ${code}`}) while it was being measured.`);
+      for (const waiter of this.waiting.splice(0)) waiter.reject(this.exited);
+    });
+    child.on('error', (error) => {
+      for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`${scenario.id}: ${error.message}`));
     });
   }
 
@@ -123,8 +132,9 @@ class ScenarioServer {
   }
 
   usage(): Promise<ServerUsage> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
+    return new Promise((resolve, reject) => {
+      if (this.exited) return reject(this.exited);
+      this.waiting.push({ resolve, reject });
       this.child.send({ cmd: 'usage' });
     });
   }
