@@ -66,7 +66,7 @@ export class SecurityGuard implements CanActivate {
       throw new Error(`${route.controller.name}.${route.methodName}: security schemes do not protect "${type}" handlers.`);
     }
     const request = this.getRequest(context);
-    if (getSecurityContext(request) !== undefined) return true; // another security guard already ran
+    if (this.contextOf(request) !== undefined) return true; // another security guard already ran
     try {
       const result = route.single
         ? this.authenticateSingle(route.single, request, context)
@@ -275,11 +275,20 @@ export class SecurityGuard implements CanActivate {
   }
 
   private setContext(request: Request, passed: SecurityContext): void {
-    // GraphQL and WebSocket requests are the library's own plain objects: cheap to add a property to.
-    if (this.registry.contextBesideRequest && Object.getPrototypeOf(request) !== Object.prototype) CONTEXT_BESIDE.set(request, passed);
+    if (this.keptBeside(request)) CONTEXT_BESIDE.set(request, passed);
     else request[SECURITY_CONTEXT] = passed;
     const property = this.registry.userProperty;
     if (property) (request as unknown as Record<string, unknown>)[property] = passed[0].principal;
+  }
+
+  /** The context a security guard already left on this request, read only where setContext keeps it. */
+  private contextOf(request: Request): SecurityContext | undefined {
+    return this.keptBeside(request) ? CONTEXT_BESIDE.get(request) : request[SECURITY_CONTEXT];
+  }
+
+  /** Express requests (not the library's own plain GraphQL and WebSocket request objects) keep their context beside them. */
+  private keptBeside(request: Request): boolean {
+    return this.registry.contextBesideRequest && Object.getPrototypeOf(request) !== Object.prototype;
   }
 }
 
@@ -300,7 +309,8 @@ export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): 
 
 /** The security context the guard left on a request, or undefined when no security guard ran. */
 export function getSecurityContext(request: object): SecurityContext | undefined {
-  return (request as Request)[SECURITY_CONTEXT] ?? CONTEXT_BESIDE.get(request);
+  // The WeakMap first: on an Express request, a symbol it does not have is looked for up its whole prototype chain.
+  return CONTEXT_BESIDE.get(request) ?? (request as Request)[SECURITY_CONTEXT];
 }
 
 /** The scheme's credentials; present but unreadable ones are refused (`malformed`, unless the error says why). */
