@@ -57,7 +57,7 @@ export class RefusalReporter {
     // Built on every refusal: Logger.isLevelEnabled() cannot see the levels of a custom logger (pino, winston...).
     const names = schemes.map((name) => JSON.stringify(name)).join(', ');
     this.logger.debug(
-      `Refused ${describeCall(context)} (${handler}) with ${status}, scheme${schemes.length > 1 ? 's' : ''} ${names}: ${refusal.reason}`,
+      `Refused ${describeCall(context)} (${handler}) with ${status}, scheme${schemes.length > 1 ? 's' : ''} ${names}: ${refusal.reason}${detailOf(refusal)}`,
     );
     if (!this.hook) return;
     try {
@@ -100,4 +100,11 @@ function describeCall(context: ExecutionContext): string {
     return typeof pattern === 'string' ? `WebSocket message ${JSON.stringify(pattern)}` : 'WebSocket connection';
   }
   return type;
+}
+
+/** The exception's detail in parentheses, when it says more than the reason (`expired` is not repeated). */
+function detailOf(refusal: Refusal): string {
+  const detail = refusal.error instanceof SecurityHttpException ? refusal.error.detail : undefined;
+  if (!detail || detail === refusal.reason.replace(/_/g, ' ')) return '';
+  return ` (${detail})`;
 }

@@ -18,6 +18,8 @@ export class SecurityHttpException extends HttpException {
     readonly headers: ResponseHeaders = {},
     /** Why the credentials were refused, for logs and the `onRefusal` hook; never sent to the client. */
     readonly reason?: RefusalReason,
+    /** More words on the reason for the debug log (e.g. `invalid signature`); never sent, never holds credentials. */
+    readonly detail?: string,
   ) {
     super({ statusCode: status, message, error: STATUS_CODES[status] ?? 'Error' }, status);
   }

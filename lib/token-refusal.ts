@@ -1,4 +1,3 @@
-import type { Logger } from '@nestjs/common';
 import { INVALID_TOKEN_CHALLENGE } from './bearer-token.js';
 import { IntrospectionUnavailableError } from './introspection/introspection-unavailable.error.js';
 import { InvalidTokenError } from './jwt/jws.js';
@@ -8,9 +7,9 @@ import { SecurityHttpException } from './security.exception.js';
 /**
  * The answer to a refused token: 401 `invalid_token` (RFC 6750, nothing more in the body), or 503 with
  * `Retry-After` when the identity provider (its keys, its introspection endpoint) is out of reach. The
- * reason goes to the exception and the debug log, never the token. Other errors are returned unchanged.
+ * reason and its detail go to the exception (the guard logs them at debug level), never the token. Other errors are returned unchanged.
  */
-export function tokenRefusal(error: unknown, logger: Logger): unknown {
+export function tokenRefusal(error: unknown): unknown {
   if (error instanceof KeySetUnavailableError) {
     return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) }, 'key_set_unavailable');
   }
@@ -18,6 +17,5 @@ export function tokenRefusal(error: unknown, logger: Logger): unknown {
     return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) }, 'introspection_unavailable');
   }
   if (!(error instanceof InvalidTokenError)) return error;
-  logger.debug(`Refused a token (${error.reason}): ${error.message}.`);
-  return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason);
+  return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason, error.message);
 }

@@ -39,7 +39,6 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   /** How many introspection requests were sent; for monitoring. */
   calls = 0;
   readonly issuer: string;
-  private readonly logger = new Logger(OWNER);
   private readonly client: IntrospectionClient;
   private readonly toPrincipal: ClaimsToPrincipal<IntrospectionClaims, TPrincipal> | undefined;
   private readonly cache: VerifiedTokenCache<IntrospectionClaims> | undefined;
@@ -80,7 +79,7 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
         return this.principalOf(claims, context);
       },
       (error: unknown) => {
-        throw tokenRefusal(error, this.logger);
+        throw tokenRefusal(error);
       },
     );
   }

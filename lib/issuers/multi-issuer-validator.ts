@@ -129,13 +129,13 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
     try {
       verified = this.verify(token);
     } catch (error) {
-      throw tokenRefusal(error, this.logger);
+      throw tokenRefusal(error);
     }
     if (!(verified instanceof Promise)) return this.principalOf(this.remember(token, verified), context);
     return verified.then(
       (value) => this.principalOf(this.remember(token, value), context),
       (error: unknown) => {
-        throw tokenRefusal(error, this.logger);
+        throw tokenRefusal(error);
       },
     );
   }

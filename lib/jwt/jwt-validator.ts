@@ -1,19 +1,19 @@
-import { Logger, type ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { recordedGrantedScopes, recordGrantedScopes } from '../granted-scopes.js';
-import { bearerToken, INVALID_TOKEN_CHALLENGE, scopesReader } from '../bearer-token.js';
+import { bearerToken, scopesReader } from '../bearer-token.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../revocation/validator-revocation.js';
-import { SecurityHttpException } from '../security.exception.js';
 import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
 import { recordTokenClaims } from '../token-claims.js';
+import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
 import { decodeJws, InvalidTokenError, type DecodedJws } from './jws.js';
-import { KeySetUnavailableError, RemoteKeySet } from './jwks.js';
+import { RemoteKeySet } from './jwks.js';
 import { buildStaticKeys, type VerificationKey } from './keys.js';
 import type { GrantedScopesReader, JwtClaims, JwtValidatorOptions } from './jwt-validator-options.interface.js';
 
@@ -38,7 +38,6 @@ const OWNER = 'JwtValidator';
 export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<string | HTTPAuthorizationCredentials, TPrincipal | JwtClaims> {
   /** The remote key set, when keys come from a JWKS. */
   readonly keySet: RemoteKeySet | undefined;
-  private readonly logger = new Logger(OWNER);
   private readonly specs: Map<string, AlgorithmSpec>;
   private readonly staticKeys: readonly VerificationKey[] | undefined;
   private readonly staticKeysHaveKids: boolean;
@@ -126,13 +125,13 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     try {
       verified = this.verify(token);
     } catch (error) {
-      throw this.refusal(error);
+      throw tokenRefusal(error);
     }
     if (!(verified instanceof Promise)) return this.principalOf(this.remember(token, verified), context);
     return verified.then(
       (claims) => this.principalOf(this.remember(token, claims), context),
       (error: unknown) => {
-        throw this.refusal(error);
+        throw tokenRefusal(error);
       },
     );
   }
@@ -222,15 +221,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     });
   }
 
-  /** A refused token: the scheme's 401 with `invalid_token`, or 503 when the keys are out of reach. The token is never echoed. */
-  private refusal(error: unknown): unknown {
-    if (error instanceof KeySetUnavailableError) {
-      return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) }, 'key_set_unavailable');
-    }
-    if (!(error instanceof InvalidTokenError)) return error;
-    this.logger.debug(`Refused a token (${error.reason}): ${error.message}.`);
-    return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason);
-  }
+
 }
 
 function normalizeTyp(typ: string): string {

@@ -1,8 +1,10 @@
 import { Controller, Get, HttpException, Injectable } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
 import {
   APIKeyHeader,
   HTTPBasic,
   HTTPBearer,
+  JwtValidator,
   Security,
   SecurityHttpException,
   SecuritySchemesModule,
@@ -15,6 +17,9 @@ import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 const bearer = new HTTPBearer({ schemeName: 'bearer' });
 const apiKey = new APIKeyHeader({ name: 'X-API-Key', schemeName: 'apiKey' });
 const basic = new HTTPBasic({ schemeName: 'basic' });
+const signedBearer = new HTTPBearer({ schemeName: 'signed' });
+const SECRET = 'on-refusal-test-secret-of-32-bytes-at-least';
+const signed = (claims: object, secret = SECRET) => jwt.sign(claims, secret, { algorithm: 'HS256' });
 
 /** The token names what the validator does with it. */
 @Injectable()
@@ -29,6 +34,10 @@ class BehaviourValidator implements SecurityValidator<{ credentials: string }> {
         throw new HttpException('Refused by the application', 401);
       case 'expired':
         throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': 'Bearer error="invalid_token"' }, 'expired');
+      case 'detailed':
+        throw new SecurityHttpException(401, 'Could not validate credentials', {}, 'malformed', 'no tenant claim');
+      case 'detail-is-reason':
+        throw new SecurityHttpException(401, 'Could not validate credentials', {}, 'not_yet_valid', 'not yet valid');
       case 'unavailable':
         throw new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': '30' }, 'key_set_unavailable');
       default:
@@ -58,6 +67,12 @@ class RefusalsController {
     return 'either';
   }
 
+  @Security(signedBearer)
+  @Get('signed')
+  signedRoute() {
+    return 'signed';
+  }
+
   @Security(basic)
   @Get('basic')
   basicRoute() {
@@ -79,7 +94,12 @@ describe.each(PLATFORMS)('refusals reach onRefusal and the debug log (%s)', (pla
       {
         imports: [
           SecuritySchemesModule.forRoot({
-            schemes: [{ scheme: bearer, validator: BehaviourValidator }, { scheme: apiKey }, { scheme: basic }],
+            schemes: [
+              { scheme: bearer, validator: BehaviourValidator },
+              { scheme: apiKey },
+              { scheme: basic },
+              { scheme: signedBearer, validator: new JwtValidator({ algorithms: ['HS256'], key: SECRET }) },
+            ],
             onRefusal: (refusal) => hook(refusal),
           }),
         ],
@@ -117,6 +137,38 @@ describe.each(PLATFORMS)('refusals reach onRefusal and the debug log (%s)', (pla
     expect(seen).toEqual([refusal(reason, status, ['bearer'], 'RefusalsController.items')]);
     expect(logger.messages('debug', 'SecurityGuard').filter((line) => line.startsWith('Refused'))).toEqual([
       `Refused GET /items (RefusalsController.items) with ${status}, scheme "bearer": ${reason}`,
+    ]);
+  });
+
+  it('a token JwtValidator refuses: one debug line in all, with the detail, never the token', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const tokens = {
+      forged: signed({ sub: 'alice', exp }, 'another-secret-of-32-bytes-at-the-least'),
+      withoutExp: signed({ sub: 'alice' }),
+      expired: signed({ sub: 'alice', exp: exp - 3600 }),
+    };
+    for (const token of Object.values(tokens)) {
+      const response = await t.http.get('/signed').set('Authorization', `Bearer ${token}`);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    }
+    const route = 'Refused GET /signed (RefusalsController.signedRoute) with 401, scheme "signed"';
+    expect(logger.lines.filter((line) => line.level === 'debug').map((line) => line.message)).toEqual([
+      `${route}: signature_invalid (invalid signature)`,
+      `${route}: malformed (exp is missing or not a number)`,
+      `${route}: expired`,
+    ]);
+    expect(seen.map(({ reason }) => reason)).toEqual(['signature_invalid', 'malformed', 'expired']);
+    const logged = JSON.stringify(logger.lines);
+    for (const token of Object.values(tokens)) expect(logged).not.toContain(token.split('.')[2]);
+  });
+
+  it('a detail equal to the reason is not repeated; another one is added in parentheses', async () => {
+    await t.http.get('/items').set('Authorization', 'Bearer detailed');
+    await t.http.get('/items').set('Authorization', 'Bearer detail-is-reason');
+    expect(logger.messages('debug', 'SecurityGuard')).toEqual([
+      'Refused GET /items (RefusalsController.items) with 401, scheme "bearer": malformed (no tenant claim)',
+      'Refused GET /items (RefusalsController.items) with 401, scheme "bearer": not_yet_valid',
     ]);
   });
 
@@ -188,7 +240,7 @@ describe.each(PLATFORMS)('onRefusal from forRootAsync (%s)', (platform) => {
     const t = await createTestApp(platform, {
       imports: [
         SecuritySchemesModule.forRootAsync({
-          useFactory: async () => ({ schemes: [bearer, apiKey, basic], onRefusal: ({ reason }: SecurityRefusal) => void reasons.push(reason) }),
+          useFactory: async () => ({ schemes: [bearer, apiKey, basic, signedBearer], onRefusal: ({ reason }: SecurityRefusal) => void reasons.push(reason) }),
         }),
       ],
       controllers: [RefusalsController],
