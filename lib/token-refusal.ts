@@ -7,7 +7,8 @@ import { SecurityHttpException } from './security.exception.js';
 /**
  * The answer to a refused token: 401 `invalid_token` (RFC 6750, nothing more in the body), or 503 with
  * `Retry-After` when the identity provider (its keys, its introspection endpoint) is out of reach. The
- * reason and its detail go to the exception (the guard logs them at debug level), never the token. Other errors are returned unchanged.
+ * reason and its detail go on the exception, and the guard logs them at debug level; the token never does.
+ * Other errors are returned unchanged.
  */
 export function tokenRefusal(error: unknown): unknown {
   if (error instanceof KeySetUnavailableError) {

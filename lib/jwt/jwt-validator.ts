@@ -220,8 +220,6 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
       return value as TPrincipal;
     });
   }
-
-
 }
 
 function normalizeTyp(typ: string): string {
