@@ -35,13 +35,11 @@ export type SecurityContext = readonly AuthenticatedScheme[];
 
 const VALIDATOR_CONTEXT_ID = Symbol('security-schemes:validator-context-id');
 
-/** Where the guard leaves the security context on a request whose properties are cheap to add (not Express's). */
+/** The key of the security context in its holder (see contextHolder). */
 const SECURITY_CONTEXT = Symbol('security-schemes:context');
 
-/** The security context of Express requests, kept beside them (see SecurityRegistry.contextBesideRequest). */
-const CONTEXT_BESIDE = new WeakMap<object, SecurityContext>();
-
-type Request = SecurityRequest & { [VALIDATOR_CONTEXT_ID]?: ContextId; [SECURITY_CONTEXT]?: SecurityContext };
+type ContextHolder = { [SECURITY_CONTEXT]?: SecurityContext };
+type Request = SecurityRequest & ContextHolder & { [VALIDATOR_CONTEXT_ID]?: ContextId };
 
 /**
  * Enforces the compiled requirement of each route: extracts credentials, runs validators, checks
@@ -275,20 +273,16 @@ export class SecurityGuard implements CanActivate {
   }
 
   private setContext(request: Request, passed: SecurityContext): void {
-    if (this.keptBeside(request)) CONTEXT_BESIDE.set(request, passed);
-    else request[SECURITY_CONTEXT] = passed;
+    const holder = contextHolder(request);
+    if (holder === request) request[SECURITY_CONTEXT] = passed;
+    else Object.defineProperty(holder, SECURITY_CONTEXT, { value: passed, writable: true, configurable: true });
     const property = this.registry.userProperty;
     if (property) (request as unknown as Record<string, unknown>)[property] = passed[0].principal;
   }
 
-  /** The context a security guard already left on this request, read only where setContext keeps it. */
+  /** The context a security guard already left on this request. */
   private contextOf(request: Request): SecurityContext | undefined {
-    return this.keptBeside(request) ? CONTEXT_BESIDE.get(request) : request[SECURITY_CONTEXT];
-  }
-
-  /** Express requests (not the library's own plain GraphQL and WebSocket request objects) keep their context beside them. */
-  private keptBeside(request: Request): boolean {
-    return this.registry.contextBesideRequest && Object.getPrototypeOf(request) !== Object.prototype;
+    return contextHolder(request)[SECURITY_CONTEXT];
   }
 }
 
@@ -309,8 +303,18 @@ export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): 
 
 /** The security context the guard left on a request, or undefined when no security guard ran. */
 export function getSecurityContext(request: object): SecurityContext | undefined {
-  // The WeakMap first: on an Express request, a symbol it does not have is looked for up its whole prototype chain.
-  return CONTEXT_BESIDE.get(request) ?? (request as Request)[SECURITY_CONTEXT];
+  return contextHolder(request)[SECURITY_CONTEXT];
+}
+
+/**
+ * Where a request's security context is kept. On Express, its response's `locals`, Express's store for
+ * request-level data (not enumerable there, so views and copies of `locals` do not see it): adding a
+ * property to an Express request costs microseconds, as Express swaps every request's prototype.
+ * Elsewhere (Fastify, the GraphQL and WebSocket request objects), the request itself.
+ */
+function contextHolder(request: object): ContextHolder {
+  const locals = (request as { res?: { locals?: unknown } }).res?.locals;
+  return typeof locals === 'object' && locals !== null ? (locals as ContextHolder) : (request as ContextHolder);
 }
 
 /** The scheme's credentials; present but unreadable ones are refused (`malformed`, unless the error says why). */

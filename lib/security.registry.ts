@@ -9,7 +9,7 @@ import {
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
-import { APP_GUARD, DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { recordedGrantedScopes } from './granted-scopes.js';
 import { checkResponseHeaders, isScopeToken, quoteString } from './header-values.js';
 import { headersOf } from './security.exception.js';
@@ -111,7 +111,6 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   readonly userProperty: string | false;
   /** Reports refused requests (debug line, `onRefusal` hook). */
   readonly refusals: RefusalReporter;
-  private besideRequest = false;
   private readonly logger = new Logger('SecuritySchemesModule');
   private readonly bindings = new Map<string, SchemeBinding>();
   private readonly defaults: DeclaredRequirement[];
@@ -146,7 +145,6 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onModuleInit(): void {
-    this.besideRequest = this.httpAdapterType() === 'express';
     for (const binding of this.bindings.values()) {
       this.resolveValidator(binding);
       // JwtValidator (or any validator with this method) checks the module's revocation store unless it has its own.
@@ -154,22 +152,6 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
       if (this.revocation && typeof validator?.useModuleRevocationStore === 'function') validator.useModuleRevocationStore(this.revocation);
     }
     this.checkTransportsAtStartup();
-  }
-
-  /**
-   * True on Express, which swaps the prototype of every request: each property added to such an object
-   * then costs microseconds, so the guard keeps its security context beside the request instead of on it.
-   */
-  get contextBesideRequest(): boolean {
-    return this.besideRequest;
-  }
-
-  private httpAdapterType(): string | undefined {
-    try {
-      return this.moduleRef.get(HttpAdapterHost, { strict: false }).httpAdapter?.getType();
-    } catch {
-      return undefined; // no HTTP application (a microservice or a bare testing module)
-    }
   }
 
   /** Global guards are all known by now, whichever way the application registered them. */
