@@ -58,6 +58,23 @@ describe.each(PLATFORMS)('userProperty: where the principal is put on the reques
     );
   });
 
+  it('keeps the context on the request when the response has no res.locals (a middleware removed it)', async () => {
+    t = await createTestApp(
+      platform,
+      { imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey] })], controllers: [WhoController] },
+      (app) => {
+        app.use((_request: unknown, response: { locals?: object }, next: () => void) => {
+          delete response.locals;
+          next();
+        });
+      },
+    );
+    const who = await t.http.get('/who').set('X-Key', 'k5');
+    expect(who.body).toEqual({ principal: 'k5', user: 'k5', caller: null, context: ['k5'] });
+    const where = await t.http.get('/where').set('X-Key', 'k5');
+    expect(where.body).toEqual({ onRequest: ['Symbol(security-schemes:context)'], inLocals: [], inCopyOfLocals: [] });
+  });
+
   it('sets none with false; @CurrentUser and getSecurityContext still work', async () => {
     t = await start(false);
     const res = await t.http.get('/who').set('X-Key', 'k3');
