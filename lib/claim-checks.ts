@@ -1,5 +1,3 @@
-import { recordedTokenClaims } from './token-claims.js';
-
 /** A value a claim can be compared with. */
 export type ClaimValue = string | number | boolean;
 
@@ -127,12 +125,10 @@ export function claimsPass(requirements: readonly ClaimRequirement[], claims: Cl
 }
 
 /**
- * The claims behind a principal: those a token validator recorded (`recordTokenClaims`), else the
- * principal itself when it is a plain object (e.g. a JWT's claims). Anything else has no claims.
+ * The claims of a principal returned without a `grant()`: the principal itself when it is a plain object
+ * (e.g. a JWT's claims). Anything else has no claims.
  */
 export function claimsOf(principal: unknown): Claims | undefined {
-  const recorded = recordedTokenClaims(principal);
-  if (recorded) return recorded;
   if (principal === null || typeof principal !== 'object') return undefined;
   const prototype = Object.getPrototypeOf(principal);
   return prototype === Object.prototype || prototype === null ? (principal as Claims) : undefined;

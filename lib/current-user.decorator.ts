@@ -2,6 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { getSecurityContext, type AuthenticatedScheme } from './security.guard.js';
 import type { SchemeRef } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
+import { claimsOf } from './claim-checks.js';
 import { checkedRequest } from './transports/transport.js';
 
 const NO_SCOPES = new SecurityScopes();
@@ -39,3 +40,15 @@ export const CurrentScopes = createParamDecorator(
   (scheme: SchemeRef | undefined, context: ExecutionContext): SecurityScopes =>
     authenticated(context, scheme)?.scopes ?? NO_SCOPES,
 );
+
+/**
+ * The verified claims behind this request's credentials: a token's claims, whatever `toPrincipal` turned
+ * them into (a principal returned without `grant()` is its own claims when it is a plain object); `null`
+ * when there are none. `@CurrentClaims('sid')` picks one claim (undefined when absent).
+ */
+export const CurrentClaims = createParamDecorator((claim: string | undefined, context: ExecutionContext) => {
+  const entry = authenticated(context);
+  const claims = entry ? (entry.claims ?? claimsOf(entry.principal)) : undefined;
+  if (claim === undefined) return claims ?? null;
+  return claims !== undefined && Object.hasOwn(claims, claim) ? claims[claim] : undefined;
+});

@@ -19,7 +19,8 @@ import {
 } from './security.registry.js';
 import type { SecurityScopes } from './security-scopes.js';
 import { Refusal, refusalOf } from './security-refusal.js';
-import { claimsOf, claimsPass } from './claim-checks.js';
+import { claimsOf, claimsPass, type Claims } from './claim-checks.js';
+import { isGrant } from './grant.js';
 import { isProtectedTransport, transportFailure, transportRequest } from './transports/transport.js';
 
 /** One scheme that passed on this request. */
@@ -27,18 +28,27 @@ export interface AuthenticatedScheme {
   readonly scheme: SecurityScheme;
   readonly credentials: unknown;
   readonly principal: unknown;
+  /** The scopes the route requires of this scheme (FastAPI's `SecurityScopes`). */
   readonly scopes: SecurityScopes;
+  /** The verified claims this request's credentials carried (a token's), when the validator granted them. */
+  readonly claims?: Claims;
 }
 
 /** What the guard leaves on the request: the winning alternative's schemes, the primary one first. */
 export type SecurityContext = readonly AuthenticatedScheme[];
+
+/** A security context and the compiled route it was made for: it satisfies that route only. */
+interface RouteContext {
+  readonly route: CompiledRoute;
+  readonly passed: SecurityContext;
+}
 
 const VALIDATOR_CONTEXT_ID = Symbol('security-schemes:validator-context-id');
 
 /** The key of the security context in its holder (see contextHolder). */
 const SECURITY_CONTEXT = Symbol('security-schemes:context');
 
-type ContextHolder = { [SECURITY_CONTEXT]?: SecurityContext };
+type ContextHolder = { [SECURITY_CONTEXT]?: RouteContext };
 type Request = SecurityRequest & ContextHolder & { [VALIDATOR_CONTEXT_ID]?: ContextId };
 
 /**
@@ -64,10 +74,12 @@ export class SecurityGuard implements CanActivate {
       throw new Error(`${route.controller.name}.${route.methodName}: security schemes do not protect "${type}" handlers.`);
     }
     const request = this.getRequest(context);
-    if (this.contextOf(request) !== undefined) return true; // another security guard already ran
+    // Another security guard already checked this route on this request (the global guard and a SchemeGuard).
+    // A context made for another route (an Express handler that fell through with next()) does not count.
+    if (contextHolder(request)[SECURITY_CONTEXT]?.route === route) return true;
     try {
       const result = route.single
-        ? this.authenticateSingle(route.single, request, context)
+        ? this.authenticateSingle(route, route.single, request, context)
         : this.authenticateAny(route, request, context);
       return result === true ? result : result.catch((error: unknown) => this.refuse(error, route, context));
     } catch (error) {
@@ -107,18 +119,22 @@ export class SecurityGuard implements CanActivate {
   }
 
   /** The common case: one scheme. Stays synchronous unless the validator is asynchronous. */
-  private authenticateSingle(compiled: CompiledScheme, request: Request, context: ExecutionContext): true | Promise<boolean> {
+  private authenticateSingle(
+    route: CompiledRoute,
+    compiled: CompiledScheme,
+    request: Request,
+    context: ExecutionContext,
+  ): true | Promise<boolean> {
     const credentials = extract(compiled, request);
     if (credentials === null) {
       if (!compiled.optional) throw new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'credentials_missing', [compiled.scheme]);
-      this.setContext(request, [anonymous(compiled)]);
-      return true;
+      return this.accept(request, route, [anonymous(compiled)]);
     }
-    const principal = this.validate(compiled, credentials, request, context);
-    if (isPromiseLike(principal)) {
-      return Promise.resolve(principal).then((value) => this.accept(request, [this.authorize(compiled, credentials, value)]));
+    const result = this.validate(compiled, credentials, request, context);
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then((value) => this.accept(request, route, [this.authorize(compiled, credentials, value)]));
     }
-    return this.accept(request, [this.authorize(compiled, credentials, principal)]);
+    return this.accept(request, route, [this.authorize(compiled, credentials, result)]);
   }
 
   /**
@@ -145,9 +161,9 @@ export class SecurityGuard implements CanActivate {
         tried.failure ??= error;
         continue;
       }
-      if (!isPromiseLike(passed)) return this.accept(request, primaryFirst(passed));
+      if (!isPromiseLike(passed)) return this.accept(request, route, primaryFirst(passed));
       return passed.then(
-        (schemes) => this.accept(request, primaryFirst(schemes)),
+        (schemes) => this.accept(request, route, primaryFirst(schemes)),
         (error: unknown) => {
           tried.failure ??= error;
           return this.authenticateAny(route, request, context, i + 1, tried);
@@ -155,7 +171,7 @@ export class SecurityGuard implements CanActivate {
       );
     }
     if (tried.failure !== undefined) throw tried.failure;
-    if (tried.anonymous) return this.accept(request, [anonymous(tried.anonymous[0])]);
+    if (tried.anonymous) return this.accept(request, route, [anonymous(tried.anonymous[0])]);
     const challenge = combineChallenges(tried.missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError()));
     throw new Refusal(challenge, 'credentials_missing', tried.missing.map((compiled) => compiled.scheme));
   }
@@ -238,13 +254,18 @@ export class SecurityGuard implements CanActivate {
   }
 
   /**
-   * Any falsy principal is a rejection (fail closed); then the step-up requirement (401), required scopes
-   * and claim checks (403). Claims are read only on routes that check them.
+   * What the validator returned, checked for this request only: any falsy principal is a rejection (fail
+   * closed); then the step-up requirement (401), required scopes and claim checks (403). A `grant()` brings
+   * this request's scopes and claims; otherwise they are read from the principal. Claims are read only on
+   * routes that check them.
    */
-  private authorize(compiled: CompiledScheme, credentials: unknown, principal: unknown): AuthenticatedScheme {
+  private authorize(compiled: CompiledScheme, credentials: unknown, result: unknown): AuthenticatedScheme {
+    const granted = isGrant(result) ? result : undefined;
+    const principal = granted ? granted.principal : result;
     if (!principal) throw new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'principal_refused', [compiled.scheme]);
+    const claims = granted?.claims;
     if (compiled.stepUp) {
-      const challenge = compiled.stepUp.refusal(claimsOf(principal));
+      const challenge = compiled.stepUp.refusal(claims ?? claimsOf(principal));
       if (challenge !== undefined) {
         const error = new SecurityHttpException(401, 'Insufficient user authentication', { 'WWW-Authenticate': challenge });
         throw new Refusal(error, 'step_up_required', [compiled.scheme]);
@@ -252,37 +273,30 @@ export class SecurityGuard implements CanActivate {
     }
     const required = compiled.scopes.scopes;
     if (required.length > 0) {
-      const granted = this.registry.getScopes(principal);
-      if (!Array.isArray(granted) || !required.every((scope) => granted.includes(scope))) {
+      const scopes = granted?.scopes ?? this.registry.getScopes(principal);
+      if (!Array.isArray(scopes) || !required.every((scope) => scopes.includes(scope))) {
         const error = new SecurityHttpException(403, 'Not enough permissions', {
           'WWW-Authenticate': compiled.insufficientScopeChallenge,
         });
         throw new Refusal(error, 'scope_missing', [compiled.scheme]);
       }
     }
-    if (compiled.claimChecks.length > 0 && !claimsPass(compiled.claimChecks, claimsOf(principal))) {
+    if (compiled.claimChecks.length > 0 && !claimsPass(compiled.claimChecks, claims ?? claimsOf(principal))) {
       const error = new SecurityHttpException(403, 'Not enough permissions', { 'WWW-Authenticate': compiled.claimFailedChallenge });
       throw new Refusal(error, 'claim_failed', [compiled.scheme]);
     }
-    return { scheme: compiled.scheme, credentials, principal, scopes: compiled.scopes };
+    return { scheme: compiled.scheme, credentials, principal, scopes: compiled.scopes, claims };
   }
 
-  private accept(request: Request, passed: AuthenticatedScheme[]): true {
-    this.setContext(request, passed);
-    return true;
-  }
-
-  private setContext(request: Request, passed: SecurityContext): void {
+  /** Leaves this route's context on the request (for `@CurrentUser()` and friends) and lets it in. */
+  private accept(request: Request, route: CompiledRoute, passed: AuthenticatedScheme[]): true {
     const holder = contextHolder(request);
-    if (holder === request) request[SECURITY_CONTEXT] = passed;
-    else Object.defineProperty(holder, SECURITY_CONTEXT, { value: passed, writable: true, configurable: true });
+    const value: RouteContext = { route, passed };
+    if (holder === request) request[SECURITY_CONTEXT] = value;
+    else Object.defineProperty(holder, SECURITY_CONTEXT, { value, writable: true, configurable: true });
     const property = this.registry.userProperty;
     if (property) (request as unknown as Record<string, unknown>)[property] = passed[0].principal;
-  }
-
-  /** The context a security guard already left on this request. */
-  private contextOf(request: Request): SecurityContext | undefined {
-    return contextHolder(request)[SECURITY_CONTEXT];
+    return true;
   }
 }
 
@@ -303,7 +317,7 @@ export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): 
 
 /** The security context the guard left on a request, or undefined when no security guard ran. */
 export function getSecurityContext(request: object): SecurityContext | undefined {
-  return contextHolder(request)[SECURITY_CONTEXT];
+  return contextHolder(request)[SECURITY_CONTEXT]?.passed;
 }
 
 /**
@@ -367,7 +381,7 @@ function primaryFirst(passed: AuthenticatedScheme[]): AuthenticatedScheme[] {
 }
 
 function anonymous(compiled: CompiledScheme): AuthenticatedScheme {
-  return { scheme: compiled.scheme, credentials: null, principal: null, scopes: compiled.scopes };
+  return { scheme: compiled.scheme, credentials: null, principal: null, scopes: compiled.scopes, claims: undefined };
 }
 
 /** Several missing alternatives: one 401 carrying every challenge (RFC 9110 allows a list). */

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { recordedGrantedScopes, recordGrantedScopes } from './granted-scopes.js';
-import { recordTokenClaims } from './token-claims.js';
+import type { Claims } from './claim-checks.js';
+import { trustedGrant, type Grant } from './grant.js';
 
 /** Turns verified token claims into the application's user; a falsy result is a 401. */
 export type ClaimsToPrincipal<TClaims, TPrincipal> = (
@@ -8,37 +8,35 @@ export type ClaimsToPrincipal<TClaims, TPrincipal> = (
   context: ExecutionContext,
 ) => TPrincipal | null | undefined | false | Promise<TPrincipal | null | undefined | false>;
 
+/** What a token validator's `validate` returns: this request's grant, or a falsy value when `toPrincipal` refused the user. */
+export type TokenGrant<TPrincipal> = Grant<TPrincipal> | null | undefined | false;
+
 /**
- * Remembers, once per verified token, what the guard reads from its claims: the granted scopes and the
- * claims themselves (the principal is the claims unless `toPrincipal` makes another one). Freezes them.
+ * What verifying a token gave, made once per token (and cached with it): the frozen claims as the
+ * principal, the scopes they grant and the claims themselves.
  */
-export function rememberVerifiedClaims<T extends object>(claims: T, scopes: readonly string[] | null | undefined): T {
+export function verifiedTokenGrant<T extends object>(claims: T, scopes: readonly string[] | null | undefined): Grant<T> {
   Object.freeze(claims);
-  recordGrantedScopes(claims, Array.isArray(scopes) ? scopes : []);
-  recordTokenClaims(claims, claims as Readonly<Record<string, unknown>>);
-  return claims;
+  const granted = Object.freeze(Array.isArray(scopes) ? [...scopes] : []);
+  return trustedGrant(claims, granted, claims as Claims);
 }
 
 /**
- * The principal of verified claims: the claims, or what `toPrincipal` makes of them, with the scopes and
- * claims recorded behind it (so scope, claim and step-up checks work whatever the user object is).
+ * This request's grant: the verified token's, or, with `toPrincipal`, the user it makes with the token's
+ * scopes and claims beside it (whatever object `toPrincipal` returns, even one shared between requests).
  */
-export function principalFromClaims<TClaims extends object, TPrincipal>(
-  claims: TClaims,
+export function grantForRequest<TClaims extends object, TPrincipal>(
+  verified: Grant<TClaims>,
   toPrincipal: ClaimsToPrincipal<TClaims, TPrincipal> | undefined,
   context: ExecutionContext,
-): TClaims | TPrincipal | null | undefined | false | Promise<TPrincipal | null | undefined | false> {
-  if (!toPrincipal) return claims;
-  const scopes = recordedGrantedScopes(claims) ?? [];
-  const principal = toPrincipal(claims, context);
-  if (!(principal instanceof Promise)) {
-    recordGrantedScopes(principal, scopes);
-    recordTokenClaims(principal, claims as Readonly<Record<string, unknown>>);
-    return principal;
-  }
-  return principal.then((value) => {
-    recordGrantedScopes(value, scopes);
-    recordTokenClaims(value, claims as Readonly<Record<string, unknown>>);
-    return value;
-  });
+): TokenGrant<TClaims | TPrincipal> | Promise<TokenGrant<TPrincipal>> {
+  if (!toPrincipal) return verified;
+  const principal = toPrincipal(verified.principal, context);
+  if (!(principal instanceof Promise)) return principal ? trustedGrant(principal, verified.scopes!, verified.claims!) : refused(principal);
+  return principal.then((value) => (value ? trustedGrant(value, verified.scopes!, verified.claims!) : refused(value)));
+}
+
+/** A falsy principal from `toPrincipal`: the request is refused (401). */
+function refused(value: unknown): null | undefined | false {
+  return value as null | undefined | false;
 }

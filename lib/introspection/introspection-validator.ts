@@ -4,9 +4,10 @@ import type { GrantedScopesReader } from '../jwt/jwt-validator-options.interface
 import { InvalidTokenError } from '../jwt/jws.js';
 import type { HTTPAuthorizationCredentials } from '../models.js';
 import type { RefusalReason } from '../refusal-reason.js';
-import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
+import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
-import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
+import type { Grant } from '../grant.js';
+import { grantForRequest, verifiedTokenGrant, type ClaimsToPrincipal, type TokenGrant } from '../token-principal.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../revocation/validator-revocation.js';
@@ -41,7 +42,8 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   readonly issuer: string;
   private readonly client: IntrospectionClient;
   private readonly toPrincipal: ClaimsToPrincipal<IntrospectionClaims, TPrincipal> | undefined;
-  private readonly cache: VerifiedTokenCache<IntrospectionClaims> | undefined;
+  /** What each active token grants (the answer's claims and scopes), by token. */
+  private readonly cache: VerifiedTokenCache<Grant<IntrospectionClaims>> | undefined;
   private readonly maxAgeSeconds: number;
   /** Checked on every request, cache hits included. */
   private readonly revocation: ValidatorRevocation;
@@ -65,18 +67,20 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     this.revocation.useModuleStore(store);
   }
 
+  /** This request's grant: the principal (the answer's claims, or what `toPrincipal` makes of them), the token's scopes and claims. */
   validate(
     credentials: unknown,
     _scopes: SecurityScopes,
     context: ExecutionContext,
-  ): ValidationResult<TPrincipal | IntrospectionClaims> | Promise<ValidationResult<TPrincipal | IntrospectionClaims>> {
+  ): TokenGrant<TPrincipal | IntrospectionClaims> | Promise<TokenGrant<TPrincipal | IntrospectionClaims>> {
     const token = bearerToken(credentials);
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return this.principalOf(cached, context);
+    if (cached !== undefined) return this.grantOf(cached, context);
     return this.verify(token).then(
       (claims) => {
-        this.cache?.set(token, claims, this.cacheUntil(claims));
-        return this.principalOf(claims, context);
+        const verified = verifiedTokenGrant(claims, this.client.scopesOf(claims));
+        this.cache?.set(token, verified, this.cacheUntil(claims));
+        return this.grantOf(verified, context);
       },
       (error: unknown) => {
         throw tokenRefusal(error);
@@ -84,9 +88,9 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     );
   }
 
-  private principalOf(claims: IntrospectionClaims, context: ExecutionContext) {
-    if (this.revocation.store?.isRevoked(claims)) throw revokedTokenError(); // a cached answer may have been revoked since
-    return principalFromClaims(claims, this.toPrincipal, context);
+  private grantOf(verified: Grant<IntrospectionClaims>, context: ExecutionContext) {
+    if (this.revocation.store?.isRevoked(verified.principal)) throw revokedTokenError(); // a cached answer may have been revoked since
+    return grantForRequest(verified, this.toPrincipal, context);
   }
 
   /**
@@ -167,6 +171,11 @@ export class IntrospectionClient {
     }
   }
 
+  /** The scopes an active answer grants (its `scope`, or as the `scopes` option says). */
+  scopesOf(claims: IntrospectionClaims): readonly string[] {
+    return this.readScopes(claims) ?? [];
+  }
+
   /** The verified answer about an active token; concurrent calls for one token share one request. */
   introspect(token: string): Promise<IntrospectionClaims> {
     const refused = this.inactive?.get(token);
@@ -225,7 +234,7 @@ export class IntrospectionClient {
       if (!audiences.some((value) => this.audiences!.includes(value))) throw new InvalidTokenError('audience_mismatch', 'unexpected audience');
     }
     const claims = (iss === undefined ? { ...answer, iss: this.issuer } : answer) as IntrospectionClaims;
-    return rememberVerifiedClaims(claims, this.readScopes(claims));
+    return Object.freeze(claims);
   }
 
   /** The endpoint named by the discovery document, fetched once (one request shared by concurrent callers). */

@@ -8,7 +8,8 @@ import { JwtValidator } from '../jwt/jwt-validator.js';
 import type { HTTPAuthorizationCredentials } from '../models.js';
 import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
-import { principalFromClaims, rememberVerifiedClaims, type ClaimsToPrincipal } from '../token-principal.js';
+import type { Grant } from '../grant.js';
+import { grantForRequest, verifiedTokenGrant, type ClaimsToPrincipal, type TokenGrant } from '../token-principal.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../revocation/validator-revocation.js';
@@ -39,8 +40,9 @@ interface IssuerChecks {
 }
 
 interface Verified {
-  claims: IssuedTokenClaims;
-  /** Cache the claims until then (seconds since the epoch). */
+  /** What the token grants: its claims and scopes. */
+  grant: Grant<IssuedTokenClaims>;
+  /** Cache the grant until then (seconds since the epoch). */
   until: number;
 }
 
@@ -75,7 +77,8 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   private readonly resolving = new Map<string, Promise<IssuerChecks | undefined>>();
   private readonly opaque: IssuerChecks | undefined;
   private readonly toPrincipal: ClaimsToPrincipal<IssuedTokenClaims, TPrincipal> | undefined;
-  private readonly cache: VerifiedTokenCache<IssuedTokenClaims> | undefined;
+  /** What each verified token grants (its claims and scopes), by token. */
+  private readonly cache: VerifiedTokenCache<Grant<IssuedTokenClaims>> | undefined;
   /** Checked on every request, cache hits included. */
   private readonly revocation: ValidatorRevocation;
 
@@ -117,32 +120,33 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
     this.revocation.useModuleStore(store);
   }
 
+  /** This request's grant: the principal (the claims, or what `toPrincipal` makes of them), the token's scopes and claims. */
   validate(
     credentials: unknown,
     _scopes: SecurityScopes,
     context: ExecutionContext,
-  ): ValidationResult<TPrincipal | IssuedTokenClaims> | Promise<ValidationResult<TPrincipal | IssuedTokenClaims>> {
+  ): TokenGrant<TPrincipal | IssuedTokenClaims> | Promise<TokenGrant<TPrincipal | IssuedTokenClaims>> {
     const token = bearerToken(credentials);
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return this.principalOf(cached, context);
+    if (cached !== undefined) return this.grantOf(cached, context);
     let verified: Verified | Promise<Verified>;
     try {
       verified = this.verify(token);
     } catch (error) {
       throw tokenRefusal(error);
     }
-    if (!(verified instanceof Promise)) return this.principalOf(this.remember(token, verified), context);
+    if (!(verified instanceof Promise)) return this.grantOf(this.remember(token, verified), context);
     return verified.then(
-      (value) => this.principalOf(this.remember(token, value), context),
+      (value) => this.grantOf(this.remember(token, value), context),
       (error: unknown) => {
         throw tokenRefusal(error);
       },
     );
   }
 
-  private principalOf(claims: IssuedTokenClaims, context: ExecutionContext) {
-    if (this.revocation.store?.isRevoked(claims)) throw revokedTokenError(); // a cached token may have been revoked since
-    return principalFromClaims(claims, this.toPrincipal, context);
+  private grantOf(verified: Grant<IssuedTokenClaims>, context: ExecutionContext) {
+    if (this.revocation.store?.isRevoked(verified.principal)) throw revokedTokenError(); // a cached token may have been revoked since
+    return grantForRequest(verified, this.toPrincipal, context);
   }
 
   /** Chooses the issuer and checks the token with it alone. Throws `InvalidTokenError` or an unavailable-provider error. */
@@ -171,20 +175,20 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   }
 
   private jwtVerified(checks: IssuerChecks, claims: JwtClaims): Verified {
-    rememberVerifiedClaims(claims, checks.readScopes(claims));
-    return { claims, until: typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY };
+    return { grant: verifiedTokenGrant(claims, checks.readScopes(claims)), until: typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY };
   }
 
   private introspect(checks: IssuerChecks, token: string): Promise<Verified> {
     return checks.introspection!.introspect(token).then((claims: IntrospectionClaims) => {
       const limit = Date.now() / 1000 + checks.introspectionMaxAgeSeconds;
-      return { claims, until: typeof claims.exp === 'number' ? Math.min(claims.exp, limit) : limit };
+      const until = typeof claims.exp === 'number' ? Math.min(claims.exp, limit) : limit;
+      return { grant: verifiedTokenGrant(claims, checks.introspection!.scopesOf(claims)), until };
     });
   }
 
-  private remember(token: string, verified: Verified): IssuedTokenClaims {
-    this.cache?.set(token, verified.claims, verified.until);
-    return verified.claims;
+  private remember(token: string, verified: Verified): Grant<IssuedTokenClaims> {
+    this.cache?.set(token, verified.grant, verified.until);
+    return verified.grant;
   }
 
   /** The checks of a trusted issuer, undefined for an untrusted one; `resolveIssuer`'s answers are cached. */

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
-import { recordedGrantedScopes, recordGrantedScopes } from '../granted-scopes.js';
+import type { Grant } from '../grant.js';
 import { bearerToken, scopesReader } from '../bearer-token.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
@@ -8,7 +8,7 @@ import { revokedTokenError } from '../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
-import { recordTokenClaims } from '../token-claims.js';
+import { grantForRequest, verifiedTokenGrant, type TokenGrant } from '../token-principal.js';
 import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
@@ -51,7 +51,8 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   private readonly toPrincipal: JwtValidatorOptions<TPrincipal>['toPrincipal'];
   private readonly allowMissingExp: boolean;
   private readonly allowFutureIat: boolean;
-  private readonly cache: VerifiedTokenCache<JwtClaims> | undefined;
+  /** What each verified token grants (its claims and scopes), by token. */
+  private readonly cache: VerifiedTokenCache<Grant<JwtClaims>> | undefined;
   /** Checked on every request, cache hits included. */
   private readonly revocation: ValidatorRevocation;
 
@@ -117,19 +118,20 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     this.cache?.clear();
   }
 
-  validate(credentials: unknown, _scopes: SecurityScopes, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
+  /** This request's grant: the principal (the claims, or what `toPrincipal` makes of them), the token's scopes and claims. */
+  validate(credentials: unknown, _scopes: SecurityScopes, context: ExecutionContext): TokenGrant<TPrincipal | JwtClaims> | Promise<TokenGrant<TPrincipal | JwtClaims>> {
     const token = bearerToken(credentials);
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return this.principalOf(cached, context);
+    if (cached !== undefined) return this.grantOf(cached, context);
     let verified: JwtClaims | Promise<JwtClaims>;
     try {
       verified = this.verify(token);
     } catch (error) {
       throw tokenRefusal(error);
     }
-    if (!(verified instanceof Promise)) return this.principalOf(this.remember(token, verified), context);
+    if (!(verified instanceof Promise)) return this.grantOf(this.remember(token, verified), context);
     return verified.then(
-      (claims) => this.principalOf(this.remember(token, claims), context),
+      (claims) => this.grantOf(this.remember(token, claims), context),
       (error: unknown) => {
         throw tokenRefusal(error);
       },
@@ -195,30 +197,15 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     return claims;
   }
 
-  private remember(token: string, claims: JwtClaims): JwtClaims {
-    Object.freeze(claims);
-    const scopes = this.readScopes(claims);
-    recordGrantedScopes(claims, Array.isArray(scopes) ? scopes : []);
-    recordTokenClaims(claims, claims);
-    this.cache?.set(token, claims, typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY);
-    return claims;
+  private remember(token: string, claims: JwtClaims): Grant<JwtClaims> {
+    const verified = verifiedTokenGrant(claims, this.readScopes(claims));
+    this.cache?.set(token, verified, typeof claims.exp === 'number' ? claims.exp : Number.POSITIVE_INFINITY);
+    return verified;
   }
 
-  private principalOf(claims: JwtClaims, context: ExecutionContext): TPrincipal | JwtClaims | Promise<TPrincipal | JwtClaims> {
-    if (this.revocation.store?.isRevoked(claims)) throw revokedTokenError(); // every request: a cached token may have been revoked since
-    if (!this.toPrincipal) return claims;
-    const scopes = recordedGrantedScopes(claims) ?? []; // read once, when the token was verified
-    const principal = this.toPrincipal(claims, context);
-    if (!(principal instanceof Promise)) {
-      recordGrantedScopes(principal, scopes);
-      recordTokenClaims(principal, claims);
-      return principal as TPrincipal;
-    }
-    return principal.then((value) => {
-      recordGrantedScopes(value, scopes);
-      recordTokenClaims(value, claims);
-      return value as TPrincipal;
-    });
+  private grantOf(verified: Grant<JwtClaims>, context: ExecutionContext): TokenGrant<TPrincipal | JwtClaims> | Promise<TokenGrant<TPrincipal | JwtClaims>> {
+    if (this.revocation.store?.isRevoked(verified.principal)) throw revokedTokenError(); // every request: a cached token may have been revoked since
+    return grantForRequest(verified, this.toPrincipal, context) as TokenGrant<TPrincipal | JwtClaims> | Promise<TokenGrant<TPrincipal | JwtClaims>>;
   }
 }
 

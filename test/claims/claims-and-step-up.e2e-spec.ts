@@ -6,8 +6,8 @@ import {
   HTTPBearer,
   includes,
   JwtValidator,
+  grant,
   oneOf,
-  recordTokenClaims,
   satisfies,
   Security,
   SecuritySchemesModule,
@@ -21,7 +21,7 @@ import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
 const SECRET = Buffer.from('a-local-secret-of-at-least-32-bytes-for-hs256!');
 const bearer = new HTTPBearer({ schemeName: 'bearer', bearerFormat: 'JWT' });
-/** Tokens of `appUser` are turned into a `User` instance, with or without the claims recorded. */
+/** Tokens of `appUser` are turned into a `User` instance, granted with claims or returned bare. */
 const appUser = new HTTPBearer({ schemeName: 'appUser' });
 
 class User {
@@ -30,10 +30,9 @@ class User {
 
 @Injectable()
 class UserValidator implements SecurityValidator<{ credentials: string }, User> {
-  validate({ credentials }: { credentials: string }): User {
+  validate({ credentials }: { credentials: string }) {
     const user = new User(credentials);
-    if (credentials === 'recorded') recordTokenClaims(user, { roles: ['admin'] });
-    return user;
+    return credentials === 'recorded' ? grant(user, { claims: { roles: ['admin'] } }) : user;
   }
 }
 
@@ -152,7 +151,7 @@ describe.each(PLATFORMS)('claim checks and step-up, with JwtValidator (%s)', (pl
       expect((await get('/admin/users', token({ roles: ['staff', 'admin'], tid: 't1', exp: now() - 60 }))).status).toBe(401);
     });
 
-    it('reads the claims a validator recorded behind an application user; none recorded fails closed', async () => {
+    it('reads the claims a validator granted with an application user; a class instance returned bare has none and fails closed', async () => {
       expect(await get('/app-user', 'recorded')).toEqual(ok({ name: 'recorded' }));
       expect(await get('/app-user', 'not-recorded')).toEqual(CLAIM_FAILED);
     });

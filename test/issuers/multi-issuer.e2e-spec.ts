@@ -5,7 +5,7 @@ import {
   HTTPBearer,
   IntrospectionValidator,
   MultiIssuerValidator,
-  recordedTokenClaims,
+  CurrentClaims,
   Security,
   SecuritySchemesModule,
   type IssuedTokenClaims,
@@ -64,14 +64,14 @@ describe.each(PLATFORMS)('MultiIssuerValidator: a JWT issuer and an opaque-token
 
       @Security(opaqueOnly, ['write'])
       @Get('opaque-only')
-      opaque(@CurrentUser() user: { client: string }) {
-        return { ...user, recordedClient: recordedTokenClaims(user)?.client_id };
+      opaque(@CurrentUser() user: { client: string }, @CurrentClaims('client_id') client: unknown) {
+        return { ...user, recordedClient: client };
       }
 
       @Security(users, ['read'])
       @Get('user')
-      user(@CurrentUser() user: { name: string }) {
-        return { name: user.name, recordedIss: recordedTokenClaims(user)?.iss };
+      user(@CurrentUser() user: { name: string }, @CurrentClaims() claims: { iss?: string }) {
+        return { name: user.name, recordedIss: claims.iss };
       }
     }
 
