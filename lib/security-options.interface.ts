@@ -4,6 +4,7 @@ import type { SecurityScheme } from './schemes/security-scheme.js';
 import type { SecurityScopes } from './security-scopes.js';
 import type { RefusalHook } from './security-refusal.js';
 import type { ClaimChecks } from './claim-checks.js';
+import type { Grant } from './grant.js';
 
 /** A scheme instance, or the `schemeName` of a registered one. */
 export type SchemeRef = SecurityScheme | string;
@@ -36,8 +37,12 @@ export interface SchemeRequirement extends SecurityOptions {
  */
 export type SecurityRequirementInput = SchemeRef | SchemeRequirement | readonly SchemeRequirement[];
 
-/** What a validator may return: the principal, or `null`/`undefined`/`false` to refuse (a 401). */
-export type ValidationResult<TPrincipal> = TPrincipal | null | undefined | false;
+/**
+ * What a validator may return: the principal; or `grant(principal, { scopes, claims })` when the scopes and
+ * claims come with the credentials (a token's) rather than with the principal; or `null`/`undefined`/`false`
+ * to refuse (a 401).
+ */
+export type ValidationResult<TPrincipal> = TPrincipal | Grant<TPrincipal> | null | undefined | false;
 
 /**
  * Turns a scheme's credentials into the principal. `TCredentials` is what the scheme extracts (see
@@ -60,10 +65,19 @@ export type ValidatorFor<S extends SecurityScheme> =
   | Type<SecurityValidator<CredentialsOf<S>, unknown>>
   | SecurityValidator<CredentialsOf<S>, unknown>;
 
-/** A scheme with the validator of its credentials. */
+/**
+ * A scheme with the validator of its credentials; or, with `validatedBy: 'handler'`, a scheme whose raw
+ * credentials become the principal for the handler to validate (FastAPI's tutorial style). A route that
+ * requires a scheme registered with neither fails at start-up: nothing would check its credentials.
+ */
 export interface SecuritySchemeRegistration<S extends SecurityScheme = SecurityScheme> {
   scheme: S;
   validator?: ValidatorFor<S>;
+  /**
+   * `'handler'`: no validator; the principal is the raw credentials (`@CurrentUser()`), and the handler
+   * checks them itself. The guard still answers 401 when they are missing.
+   */
+  validatedBy?: 'handler';
 }
 
 /** An entry of `schemes`: a bare scheme, or a scheme with its validator. */
@@ -96,9 +110,16 @@ export interface SecuritySchemesModuleOptions<T extends readonly SchemeEntry[] =
   getScopes?: ScopesReader;
   /**
    * Register `SecurityGuard` as a global guard. Default true. Set it to false to register the guard
-   * yourself, e.g. after `ThrottlerGuard`: `{ provide: APP_GUARD, useExisting: SecurityGuard }`.
+   * yourself, e.g. after `ThrottlerGuard`: `{ provide: APP_GUARD, useExisting: SecurityGuard }`. A route
+   * with a requirement that no security guard runs for is then a start-up error (see `allowUnguardedRoutes`).
    */
   globalGuard?: boolean;
+  /**
+   * Start even when routes declare requirements that no security guard runs for (`globalGuard: false` and
+   * the guard registered on some controllers only, or not at all): for applications that enforce them
+   * another way. Each such route is then logged as a warning. Default false: a start-up error listing them.
+   */
+  allowUnguardedRoutes?: boolean;
   /** The request property that receives the principal, like passport's `req.user`. Default `'user'`; `false` sets none. */
   userProperty?: string | false;
   /**

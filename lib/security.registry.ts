@@ -10,7 +10,6 @@ import {
   type Type,
 } from '@nestjs/common';
 import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
-import { recordedGrantedScopes } from './granted-scopes.js';
 import { checkResponseHeaders, isScopeToken, quoteString } from './header-values.js';
 import { headersOf } from './security.exception.js';
 import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transports/handlers.js';
@@ -54,6 +53,8 @@ export interface SchemeBinding {
   readonly validatorType?: Type<SecurityValidator>;
   validator?: SecurityValidator;
   requestScoped: boolean;
+  /** Registered with `validatedBy: 'handler'`: no validator, the handler checks the raw credentials. */
+  readonly handlerValidates: boolean;
 }
 
 /** One scheme of a compiled alternative, with everything the guard needs prepared. */
@@ -116,6 +117,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   private readonly defaults: DeclaredRequirement[];
   private readonly routes = new Map<Function, Map<Function, CompiledRoute>>();
   private discovered = false;
+  private readonly allowUnguardedRoutes: boolean;
 
   constructor(
     @Inject(SECURITY_MODULE_OPTIONS) options: SecuritySchemesModuleOptions,
@@ -134,6 +136,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
       for (const { scheme } of requirement) this.bindingFor(scheme, 'defaultSecurity');
     }
     this.getScopes = options.getScopes ?? readGrantedScopes;
+    this.allowUnguardedRoutes = options.allowUnguardedRoutes === true;
     this.userProperty = options.userProperty ?? 'user';
     if (options.onRefusal !== undefined && typeof options.onRefusal !== 'function') {
       throw new Error('SecuritySchemesModule: onRefusal must be a function (refusal) => void.');
@@ -154,18 +157,43 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     this.checkTransportsAtStartup();
   }
 
-  /** Global guards are all known by now, whichever way the application registered them. */
+  /**
+   * Global guards are all known by now, whichever way the application registered them: a requirement
+   * no security guard runs for, or a `SchemeGuard` registered globally, is a start-up error.
+   */
   onApplicationBootstrap(): void {
-    if (this.globalGuard || this.hasGlobalSecurityGuard()) return;
-    for (const route of this.compiledRoutes()) {
-      if (route.alternatives.length > 0 && !hasSecurityGuard(route.controller, route.handler)) {
-        this.logger.warn(
-          `${route.controller.name}.${route.methodName} declares security but no security guard runs on it (globalGuard is off): ` +
-            'register SecurityGuard as a global guard ({ provide: APP_GUARD, useExisting: SecurityGuard }) or add ' +
-            '@UseGuards(SecurityGuard), or the requirement is documented but not enforced.',
-        );
-      }
+    const globalGuards = this.globalGuards();
+    checkNoGlobalSchemeGuard(globalGuards);
+    const guarded = this.globalGuard || globalGuards.some(isSecurityGuardInstance);
+    if (guarded) warnAboutThrottlerOrder(this.logger, globalGuards, this.compiledRoutes());
+    if (guarded) return;
+    const unguarded = this.compiledRoutes().filter(
+      (route) => route.alternatives.length > 0 && !isGateway(route.controller) && !hasSecurityGuard(route.controller, route.handler),
+    );
+    if (unguarded.length === 0) return;
+    const names = unguarded.map((route) => `${route.controller.name}.${route.methodName}`);
+    const explanation =
+      'declare security but no security guard runs on them (globalGuard is off): register SecurityGuard as a global guard ' +
+      '({ provide: APP_GUARD, useExisting: SecurityGuard } or app.useGlobalGuards(app.get(SecurityGuard))) or add ' +
+      '@UseGuards(SecurityGuard) to their controllers';
+    if (!this.allowUnguardedRoutes) {
+      throw new Error(
+        `SecuritySchemesModule: ${names.join(', ')} ${explanation}. If the application enforces these requirements another ` +
+          'way, set allowUnguardedRoutes: true.',
+      );
     }
+    for (const name of names) this.logger.warn(`${name} ${explanation.replace('declare', 'declares').replace('them', 'it')}; allowed by allowUnguardedRoutes.`);
+  }
+
+  /** The application's global guards in the order Nest runs them (APP_GUARD providers, then useGlobalGuards). */
+  private globalGuards(): unknown[] {
+    const config = (this.moduleRef as unknown as { container?: { applicationConfig?: { getGlobalGuards(): unknown[] } } })
+      .container?.applicationConfig;
+    if (config) return config.getGlobalGuards();
+    return this.discovery
+      .getProviders()
+      .filter((wrapper) => String(wrapper.token).startsWith(APP_GUARD))
+      .map((wrapper) => wrapper.instance);
   }
 
   /** Every registered scheme, in registration order. */
@@ -309,30 +337,37 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
           'with a validate(credentials, securityScopes, context) method.',
       );
     }
+    const { validatedBy } = registration as SecuritySchemeRegistration;
+    if (validatedBy !== undefined && validatedBy !== 'handler') {
+      throw new Error(`SecuritySchemesModule: validatedBy of scheme "${scheme.schemeName}" can only be 'handler', got ${JSON.stringify(validatedBy)}.`);
+    }
+    if (validatedBy !== undefined && validator !== undefined) {
+      throw new Error(
+        `SecuritySchemesModule: scheme "${scheme.schemeName}" has a validator and validatedBy: 'handler'; give one: ` +
+          'the validator checks the credentials, or the handler does.',
+      );
+    }
+    const handlerValidates = validatedBy === 'handler' || existing?.handlerValidates === true;
     const previous = existing?.validatorType ?? existing?.validator;
+    if (existing && (validator ?? previous) && handlerValidates) {
+      throw new Error(
+        `SecuritySchemesModule: scheme "${scheme.schemeName}" is registered both with a validator and with validatedBy: 'handler'.`,
+      );
+    }
     if (existing && validator && previous && previous !== validator) {
       throw new Error(`SecuritySchemesModule: scheme "${scheme.schemeName}" is registered with two different validators.`);
     }
-    if (existing && !validator) return;
+    if (existing && !validator && !handlerValidates) return;
+    if (existing && !validator) {
+      this.bindings.set(scheme.schemeName, { ...existing, handlerValidates });
+      return;
+    }
     this.bindings.set(
       scheme.schemeName,
       typeof validator === 'function'
-        ? { scheme, validatorType: validator, requestScoped: false }
-        : { scheme, validator, requestScoped: false },
+        ? { scheme, validatorType: validator, requestScoped: false, handlerValidates }
+        : { scheme, validator, requestScoped: false, handlerValidates },
     );
-  }
-
-  /** True when the application registered SecurityGuard (or a subclass) globally itself. */
-  private hasGlobalSecurityGuard(): boolean {
-    const isSecurityGuard = (guard: unknown) =>
-      typeof guard === 'object' && guard !== null && SECURITY_GUARD_MARKER in guard.constructor;
-    const fromProviders = this.discovery
-      .getProviders()
-      .some((wrapper) => String(wrapper.token).startsWith(APP_GUARD) && isSecurityGuard(wrapper.instance));
-    // app.useGlobalGuards(...) is only visible through the application config.
-    const config = (this.moduleRef as unknown as { container?: { applicationConfig?: { getGlobalGuards(): unknown[] } } })
-      .container?.applicationConfig;
-    return fromProviders || (config?.getGlobalGuards().some(isSecurityGuard) ?? false);
   }
 
   private resolveValidator(binding: SchemeBinding): void {
@@ -415,6 +450,13 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
         );
       }
     }
+    if (!binding.validatorType && !binding.validator && !binding.handlerValidates) {
+      throw new Error(
+        `${route} requires scheme "${scheme.schemeName}", which has no validator: nothing would check its credentials, ` +
+          `so any value would pass. Register it with one ({ scheme, validator }), or, if the handler checks the raw ` +
+          `credentials itself, say so: { scheme, validatedBy: 'handler' }.`,
+      );
+    }
     if (scopes.length > 0 && !binding.validatorType && !binding.validator) {
       this.logger.warn(
         `${route} requires scopes of scheme "${scheme.schemeName}", which has no validator: ` +
@@ -458,11 +500,12 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
   }
 }
 
-/** Default `getScopes`: scopes a validator recorded (`recordGrantedScopes`), `principal.scopes` (array) or `principal.scope` (space-separated). */
+/**
+ * Default `getScopes`, for principals returned without a `grant()`: `principal.scopes` (array) or
+ * `principal.scope` (space-separated).
+ */
 export function readGrantedScopes(principal: unknown): readonly string[] | undefined {
   if (principal === null || typeof principal !== 'object') return undefined;
-  const recorded = recordedGrantedScopes(principal);
-  if (recorded) return recorded;
   const { scopes, scope } = principal as { scopes?: unknown; scope?: unknown };
   if (Array.isArray(scopes)) return scopes;
   if (typeof scope === 'string') return scope.split(' ');
@@ -486,6 +529,67 @@ function classChain(controller: Type): Function[] {
     chain.unshift(type);
   }
   return chain;
+}
+
+function isSecurityGuardInstance(guard: unknown): boolean {
+  return typeof guard === 'object' && guard !== null && SECURITY_GUARD_MARKER in guard.constructor;
+}
+
+/**
+ * `SchemeGuard(scheme)` declares its requirement where `@UseGuards` applies it; as a global guard it is
+ * applied nowhere, so it would enforce nothing of its own. The same requirement on every route is `defaultSecurity`.
+ */
+function checkNoGlobalSchemeGuard(globalGuards: readonly unknown[]): void {
+  for (const guard of globalGuards) {
+    const requirement = (guard as { constructor?: Partial<SchemeGuardClass> } | null)?.constructor?.securityRequirement;
+    if (!requirement) continue;
+    const name = typeof requirement.scheme === 'string' ? requirement.scheme : requirement.scheme.schemeName;
+    throw new Error(
+      `SecuritySchemesModule: SchemeGuard(${name}) is registered as a global guard, where it declares no requirement and ` +
+        `would enforce nothing of its own. To require "${name}" on every route, use ` +
+        `SecuritySchemesModule.forRoot({ defaultSecurity: [...] }) (and @SkipSecurity() for public routes); keep SchemeGuard for @UseGuards.`,
+    );
+  }
+}
+
+/** True when a guard is `@nestjs/throttler`'s ThrottlerGuard or a subclass (matched by class name: the package is not imported). */
+function isThrottlerGuard(guard: unknown): boolean {
+  for (let type = typeof guard === 'function' ? guard : (guard as object | null)?.constructor; type && type !== Object; type = Object.getPrototypeOf(type)) {
+    if ((type as Function).name === 'ThrottlerGuard') return true;
+  }
+  return false;
+}
+
+/**
+ * Guards run in order: global ones (APP_GUARD providers in the order their modules are scanned, then
+ * `useGlobalGuards`), then the controller's and the handler's `@UseGuards`. A ThrottlerGuard after the
+ * security guard never sees refused credentials, so brute-forcing keys is not throttled: warn.
+ */
+function warnAboutThrottlerOrder(logger: Logger, globalGuards: readonly unknown[], routes: readonly CompiledRoute[]): void {
+  const security = globalGuards.findIndex(isSecurityGuardInstance);
+  const throttler = globalGuards.findIndex(isThrottlerGuard);
+  if (security >= 0 && throttler > security) {
+    logger.warn(
+      'ThrottlerGuard runs after SecurityGuard (global guards run in the order they are registered), so refused credentials ' +
+        'are never counted and guessing keys or passwords is not throttled. Register the ThrottlerGuard first: set ' +
+        'globalGuard: false and list { provide: APP_GUARD, useClass: ThrottlerGuard } before { provide: APP_GUARD, useExisting: SecurityGuard }.',
+    );
+    return;
+  }
+  if (security < 0 || throttler >= 0) return;
+  const late = routes.filter(
+    (route) =>
+      route.alternatives.length > 0 &&
+      [...classChain(route.controller), route.handler].some((target) =>
+        ((Reflect.getOwnMetadata(NEST_GUARDS_METADATA, target) ?? []) as unknown[]).some(isThrottlerGuard),
+      ),
+  );
+  if (late.length === 0) return;
+  logger.warn(
+    `${late.map((route) => `${route.controller.name}.${route.methodName}`).join(', ')}: @UseGuards(ThrottlerGuard) runs after the ` +
+      'global SecurityGuard, so refused credentials are never counted. Register ThrottlerGuard globally before SecurityGuard ' +
+      '(globalGuard: false, then both as APP_GUARD in that order).',
+  );
 }
 
 /** True when SecurityGuard or a SchemeGuard is applied with @UseGuards on the route or its controllers. */
