@@ -91,7 +91,7 @@ export type CheckedSchemes<T extends readonly SchemeEntry[]> = {
   [K in keyof T]: T[K] extends { scheme: infer S extends SecurityScheme; validator?: infer V }
     ? [V] extends [ValidatorFor<S> | undefined]
       ? T[K]
-      : { scheme: S; validator?: ValidatorFor<S> }
+      : { scheme: S; validator?: ValidatorFor<S>; validatedBy?: 'handler' }
     : T[K];
 };
 

@@ -52,6 +52,8 @@ export const accepted = [
       { scheme: apiKey, validator: StringValidator },
       { scheme: new HTTPBearer({ schemeName: 'Instance' }), validator: new BearerValidator() },
       new HTTPBearer({ schemeName: 'Bare' }),
+      // FastAPI's tutorial style: no validator, the handler checks the raw credentials.
+      { scheme: new HTTPBasic({ schemeName: 'HandlerChecked' }), validatedBy: 'handler' },
     ],
   }),
   SecuritySchemesModule.forRootAsync({
@@ -79,6 +81,12 @@ export const refused = [
       { scheme: bearer, validator: new StringValidator() },
     ],
   }),
+  SecuritySchemesModule.forRoot({
+    schemes: [
+      // @ts-expect-error validatedBy names who validates the credentials: only 'handler' (a validator is given as validator)
+      { scheme: bearer, validatedBy: 'validator' },
+    ],
+  }),
   SecuritySchemesModule.forRootAsync({
     // @ts-expect-error the factory's schemes are checked too
     useFactory: () => ({ schemes: [{ scheme: bearer, validator: StringValidator }] }),
@@ -88,6 +96,6 @@ export const refused = [
 describe('validator types', () => {
   it('are checked by the type check that npm test runs (tsc --noEmit over test/)', () => {
     expect(accepted).toHaveLength(2);
-    expect(refused).toHaveLength(4);
+    expect(refused).toHaveLength(5);
   });
 });
