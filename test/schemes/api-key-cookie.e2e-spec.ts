@@ -14,7 +14,7 @@ const cookie = require('cookie') as {
 /** A value that needs encoding in a cookie: `;`, `=`, `,`, spaces, quotes, `%` and non-ASCII. */
 const AWKWARD_VALUE = 'tok=en; a,b "€" 100% done';
 
-// No validator: the principal is the key itself, so responses show exactly what was extracted.
+// validatedBy: 'handler' (no validator): the principal is the key itself, so responses show exactly what was extracted.
 const sessionCookie = new APIKeyCookie({ name: 'session' });
 const optionalCookie = new APIKeyCookie({
   name: 'session',
@@ -53,7 +53,14 @@ describe.each(PLATFORMS)('APIKeyCookie (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [sessionCookie, optionalCookie] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: sessionCookie, validatedBy: 'handler' },
+            { scheme: optionalCookie, validatedBy: 'handler' },
+          ],
+        }),
+      ],
       controllers: [CookieController],
     });
   });

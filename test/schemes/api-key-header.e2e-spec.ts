@@ -49,7 +49,7 @@ describe.each(PLATFORMS)('APIKeyHeader (%s)', (platform) => {
           schemes: [
             { scheme: serviceKey, validator: KeyValidator },
             { scheme: optionalKey, validator: KeyValidator },
-            partnerKey,
+            { scheme: partnerKey, validatedBy: 'handler' },
           ],
         }),
       ],

@@ -4,7 +4,7 @@ import { ok, outcome, unauthorized } from '../utils/auth';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
-// No validator: the principal is the key itself, so responses show exactly what was extracted.
+// validatedBy: 'handler' (no validator): the principal is the key itself, so responses show exactly what was extracted.
 const queryKey = new APIKeyQuery({ name: 'api_key', description: 'Key in the query string' });
 const optionalKey = new APIKeyQuery({ name: 'api_key', schemeName: 'OptionalQueryKey', autoError: false });
 
@@ -29,7 +29,14 @@ describe.each(PLATFORMS)('APIKeyQuery (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [queryKey, optionalKey] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: queryKey, validatedBy: 'handler' },
+            { scheme: optionalKey, validatedBy: 'handler' },
+          ],
+        }),
+      ],
       controllers: [KeyController],
     });
   });

@@ -111,7 +111,7 @@ function controllerFor(scheme: SecurityScheme) {
 describe.each(PLATFORMS)('challenges of subclasses (%s)', (platform) => {
   const start = (scheme: SecurityScheme) =>
     createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [scheme] })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme, validatedBy: 'handler' }] })],
       controllers: [controllerFor(scheme)],
     });
 

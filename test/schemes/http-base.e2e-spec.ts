@@ -4,7 +4,7 @@ import { ok, outcome, unauthorized } from '../utils/auth';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
-// No validator: the principal is the extracted { scheme, credentials }.
+// validatedBy: 'handler' (no validator): the principal is the extracted { scheme, credentials }.
 const custom = new HTTPBase({ scheme: 'x-v2token', description: 'A custom auth scheme' });
 const optionalCustom = new HTTPBase({ scheme: 'x-v2token', schemeName: 'OptionalCustom', autoError: false });
 const mac = new HTTPBase({ scheme: 'MAC', schemeName: 'Mac' });
@@ -47,7 +47,15 @@ describe.each(PLATFORMS)('HTTPBase (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [custom, optionalCustom, mac] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: custom, validatedBy: 'handler' },
+            { scheme: optionalCustom, validatedBy: 'handler' },
+            { scheme: mac, validatedBy: 'handler' },
+          ],
+        }),
+      ],
       controllers: [CustomController],
     });
   });

@@ -13,7 +13,7 @@ import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
 const staff = new HTTPBasic({ realm: 'Staff "east" \\ wing', description: 'Staff accounts' });
-// No validator: the principal is the extracted { username, password }.
+// validatedBy: 'handler' (no validator): the principal is the extracted { username, password }.
 const optionalBasic = new HTTPBasic({ schemeName: 'OptionalBasic', autoError: false });
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -68,7 +68,12 @@ describe.each(PLATFORMS)('HTTPBasic (%s)', (platform) => {
   beforeAll(async () => {
     t = await createTestApp(platform, {
       imports: [
-        SecuritySchemesModule.forRoot({ schemes: [{ scheme: staff, validator: StaffValidator }, optionalBasic] }),
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: staff, validator: StaffValidator },
+            { scheme: optionalBasic, validatedBy: 'handler' },
+          ],
+        }),
       ],
       providers: [StaffValidator],
       controllers: [BasicController],

@@ -4,7 +4,7 @@ import { ok, outcome, unauthorized } from '../utils/auth';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
-// No validator: the principal is the extracted { scheme, credentials } (verifying a digest is the app's job).
+// validatedBy: 'handler' (no validator): the principal is the extracted { scheme, credentials } (verifying a digest is the app's job).
 const digest = new HTTPDigest({ description: 'RFC 7616 digest' });
 const optionalDigest = new HTTPDigest({ schemeName: 'OptionalDigest', autoError: false });
 
@@ -40,7 +40,14 @@ describe.each(PLATFORMS)('HTTPDigest (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [digest, optionalDigest] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: digest, validatedBy: 'handler' },
+            { scheme: optionalDigest, validatedBy: 'handler' },
+          ],
+        }),
+      ],
       controllers: [DigestController],
     });
   });

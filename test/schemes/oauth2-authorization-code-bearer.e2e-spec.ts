@@ -17,7 +17,7 @@ const code = new OAuth2AuthorizationCodeBearer({
   scopes: { openid: 'Sign in', email: 'Read your e-mail address' },
   description: 'Authorization code flow',
 });
-// No validator: the principal is the bearer token itself.
+// validatedBy: 'handler' (no validator): the principal is the bearer token itself.
 const optionalCode = new OAuth2AuthorizationCodeBearer({
   authorizationUrl: '/authorize',
   tokenUrl: '/token',
@@ -65,7 +65,12 @@ describe.each(PLATFORMS)('OAuth2AuthorizationCodeBearer (%s)', (platform) => {
   beforeAll(async () => {
     t = await createTestApp(platform, {
       imports: [
-        SecuritySchemesModule.forRoot({ schemes: [{ scheme: code, validator: CodeTokenValidator }, optionalCode] }),
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: code, validator: CodeTokenValidator },
+            { scheme: optionalCode, validatedBy: 'handler' },
+          ],
+        }),
       ],
       providers: [CodeTokenValidator],
       controllers: [ProfileController],

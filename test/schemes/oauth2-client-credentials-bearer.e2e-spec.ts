@@ -57,7 +57,12 @@ describe.each(PLATFORMS)('OAuth2ClientCredentialsBearer (%s)', (platform) => {
   beforeAll(async () => {
     t = await createTestApp(platform, {
       imports: [
-        SecuritySchemesModule.forRoot({ schemes: [{ scheme: machine, validator: TokenValidator }, { scheme: optionalMachine }] }),
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: machine, validator: TokenValidator },
+            { scheme: optionalMachine, validatedBy: 'handler' },
+          ],
+        }),
       ],
       providers: [TokenValidator],
       controllers: [JobsController],

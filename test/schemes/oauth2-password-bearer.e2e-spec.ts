@@ -60,7 +60,7 @@ describe.each(PLATFORMS)('OAuth2PasswordBearer (%s)', (platform) => {
     t = await createTestApp(platform, {
       imports: [
         SecuritySchemesModule.forRoot({
-          schemes: [{ scheme: password, validator: TokenValidator }, { scheme: optionalPassword }],
+          schemes: [{ scheme: password, validator: TokenValidator }, { scheme: optionalPassword, validatedBy: 'handler' }],
         }),
       ],
       providers: [TokenValidator],

@@ -4,7 +4,7 @@ import { ok, outcome, unauthorized } from '../utils/auth';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
-// No validator: the principal is what the scheme extracts, the raw Authorization value (as in FastAPI).
+// validatedBy: 'handler' (no validator): the principal is what the scheme extracts, the raw Authorization value (as in FastAPI).
 const oauth2 = new OAuth2({
   description: 'Several flows',
   flows: {
@@ -36,7 +36,14 @@ describe.each(PLATFORMS)('OAuth2 (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [oauth2, optionalOAuth2] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: oauth2, validatedBy: 'handler' },
+            { scheme: optionalOAuth2, validatedBy: 'handler' },
+          ],
+        }),
+      ],
       controllers: [OAuth2Controller],
     });
   });

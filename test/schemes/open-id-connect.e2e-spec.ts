@@ -4,7 +4,7 @@ import { ok, outcome, unauthorized } from '../utils/auth';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
-// No validator: the principal is the raw Authorization value (as in FastAPI).
+// validatedBy: 'handler' (no validator): the principal is the raw Authorization value (as in FastAPI).
 const oidc = new OpenIdConnect({
   openIdConnectUrl: 'https://id.example.com/.well-known/openid-configuration',
   description: 'Company sign-in',
@@ -37,7 +37,14 @@ describe.each(PLATFORMS)('OpenIdConnect (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [oidc, optionalOidc] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: oidc, validatedBy: 'handler' },
+            { scheme: optionalOidc, validatedBy: 'handler' },
+          ],
+        }),
+      ],
       controllers: [OidcController],
     });
   });

@@ -42,7 +42,7 @@ describe.each(PLATFORMS)('schemeName at start-up (%s)', (platform) => {
       named() {}
     }
     const { app, close } = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [scheme] })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme, validatedBy: 'handler' }] })],
       controllers: [NamedController],
     });
     try {

@@ -99,7 +99,12 @@ describe.each(PLATFORMS)('subclassed schemes (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [realmBearer, legacyKey, headerOrQuery, hexKey] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          // The handlers echo what each subclass extracted.
+          schemes: [realmBearer, legacyKey, headerOrQuery, hexKey].map((scheme) => ({ scheme, validatedBy: 'handler' as const })),
+        }),
+      ],
       controllers: [SubclassController],
     });
   });
