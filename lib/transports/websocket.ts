@@ -30,7 +30,8 @@ export function rememberHandshake(client: object, request: unknown): void {
   const incoming = request as { headers?: SecurityRequest['headers']; url?: string } | undefined;
   if (!incoming || typeof incoming.headers !== 'object') return;
   const url = new URL(incoming.url ?? '/', 'ws://localhost');
-  const query: Record<string, string | string[]> = {};
+  // No prototype: every name, `__proto__` included, is a plain entry (on `{}` it would replace the prototype).
+  const query: Record<string, string | string[]> = Object.create(null);
   for (const [name, value] of url.searchParams) {
     const previous = query[name];
     query[name] = previous === undefined ? value : ([] as string[]).concat(previous, value);
