@@ -182,7 +182,12 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
           'way, set allowUnguardedRoutes: true.',
       );
     }
-    for (const name of names) this.logger.warn(`${name} ${explanation.replace('declare', 'declares').replace('them', 'it')}; allowed by allowUnguardedRoutes.`);
+    for (const name of names) {
+      this.logger.warn(
+        `${name} declares security but no security guard runs on it (globalGuard is off); started because allowUnguardedRoutes ` +
+          'is set: the application must enforce it another way.',
+      );
+    }
   }
 
   /** The application's global guards in the order Nest runs them (APP_GUARD providers, then useGlobalGuards). */

@@ -113,19 +113,35 @@ describe.each(PLATFORMS)('SchemeGuard with @UseGuards (%s)', (platform) => {
       expect(await get('/plain', { 'X-API-Key': token('svc') })).toEqual(ok({ sub: 'svc' }));
     });
 
-    it('warns at start-up about @Security that no guard enforces, and only about it', async () => {
+    it('refuses to start when @Security on some route is enforced by no guard, naming only that route', async () => {
+      await expect(
+        createTestApp(platform, {
+          imports: [SecuritySchemesModule.forRoot({ schemes: SCHEMES, globalGuard: false })],
+          providers: [CountingValidator],
+          controllers: [KeysController, TokensController, PlainGuardController, UnguardedController],
+        }),
+      ).rejects.toThrow(
+        new Error(
+          'SecuritySchemesModule: UnguardedController.unguarded declare security but no security guard runs on them (globalGuard is off): ' +
+            'register SecurityGuard as a global guard ({ provide: APP_GUARD, useExisting: SecurityGuard } or ' +
+            'app.useGlobalGuards(app.get(SecurityGuard))) or add @UseGuards(SecurityGuard) to their controllers. ' +
+            'If the application enforces these requirements another way, set allowUnguardedRoutes: true.',
+        ),
+      );
+    });
+
+    it('with allowUnguardedRoutes, starts and warns about that route only', async () => {
       const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       try {
         const other = await createTestApp(platform, {
-          imports: [SecuritySchemesModule.forRoot({ schemes: SCHEMES, globalGuard: false })],
+          imports: [SecuritySchemesModule.forRoot({ schemes: SCHEMES, globalGuard: false, allowUnguardedRoutes: true })],
           providers: [CountingValidator],
           controllers: [KeysController, TokensController, PlainGuardController, UnguardedController],
         });
         await other.close();
         expect(warn.mock.calls.map((call) => call[0])).toEqual([
-          'UnguardedController.unguarded declares security but no security guard runs on it (globalGuard is off): ' +
-            'register SecurityGuard as a global guard ({ provide: APP_GUARD, useExisting: SecurityGuard }) or add ' +
-            '@UseGuards(SecurityGuard), or the requirement is documented but not enforced.',
+          'UnguardedController.unguarded declares security but no security guard runs on it (globalGuard is off); started because ' +
+            'allowUnguardedRoutes is set: the application must enforce it another way.',
         ]);
       } finally {
         warn.mockRestore();

@@ -111,10 +111,13 @@ class KeyValidator implements SecurityValidator<string> {
   }
 }
 
+/** FastAPI's style, said explicitly: the handler checks the raw credentials. */
+const HANDLER_VALIDATED = [apiKey, password, openPassword, noScopes, oauth2].map((scheme) => ({ scheme, validatedBy: 'handler' as const }));
+
 describe.each(PLATFORMS)('configuration errors at start-up (%s)', (platform: Platform) => {
   const start = (controllers: Type[], options: Partial<SecuritySchemesModuleOptions> = {}, providers: Type[] = []) =>
     createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey, password, openPassword, noScopes, oauth2], ...options })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: HANDLER_VALIDATED, ...options })],
       providers,
       controllers,
     }).then((t) => t.close());
@@ -261,6 +264,30 @@ describe.each(PLATFORMS)('configuration errors at start-up (%s)', (platform: Pla
 
   it('accepts any scope of a scheme without a scope map', async () => {
     await expect(start([AnyScopeController], { schemes: [{ scheme: openPassword, validator: KeyValidator }] }, [KeyValidator])).resolves.toBeUndefined();
+  });
+
+  it('refuses a route that requires a scheme registered without a validator, naming the fix', async () => {
+    await expect(start([KeyScopesController], { schemes: [apiKey] })).rejects.toThrow(
+      new Error(
+        'KeyScopesController.scoped requires scheme "APIKeyHeader", which has no validator: nothing would check its credentials, ' +
+          'so any value would pass. Register it with one ({ scheme, validator }), or, if the handler checks the raw credentials ' +
+          "itself, say so: { scheme, validatedBy: 'handler' }.",
+      ),
+    );
+    // A scheme no route requires may stay bare (e.g. registered for the document only).
+    await expect(start([PlainController], { schemes: [apiKey] })).resolves.toBeUndefined();
+  });
+
+  it('refuses a scheme with both a validator and validatedBy, and an unknown validatedBy', async () => {
+    await expect(start([PlainController], { schemes: [{ scheme: apiKey, validator: new KeyValidator(), validatedBy: 'handler' }] })).rejects.toThrow(
+      'SecuritySchemesModule: scheme "APIKeyHeader" has a validator and validatedBy: \'handler\'; give one',
+    );
+    await expect(
+      start([PlainController], { schemes: [{ scheme: apiKey, validator: new KeyValidator() }, { scheme: apiKey, validatedBy: 'handler' }] }),
+    ).rejects.toThrow('SecuritySchemesModule: scheme "APIKeyHeader" is registered both with a validator and with validatedBy: \'handler\'.');
+    await expect(start([PlainController], { schemes: [{ scheme: apiKey, validatedBy: 'validator' as never }] })).rejects.toThrow(
+      'SecuritySchemesModule: validatedBy of scheme "APIKeyHeader" can only be \'handler\', got "validator".',
+    );
   });
 
   it('warns when a route requires scopes of a scheme without a validator', async () => {
