@@ -14,7 +14,8 @@ import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
 const httpBearer = new HTTPBearer();
-const rawKey = new APIKeyHeader({ name: 'X-API-Key' }); // no validator: the principal is the key string
+// validatedBy: 'handler' (no validator): the principal is the key string, which shows no scopes.
+const rawKey = new APIKeyHeader({ name: 'X-API-Key' });
 
 /** Principals of every shape a granted-scope reader meets, chosen by the token. */
 const PRINCIPALS: Record<string, object> = {
@@ -68,7 +69,14 @@ describe.each(PLATFORMS)('scopes (%s)', (platform) => {
 
     beforeAll(async () => {
       t = await createTestApp(platform, {
-        imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: httpBearer, validator: ShapesValidator }, rawKey] })],
+        imports: [
+          SecuritySchemesModule.forRoot({
+            schemes: [
+              { scheme: httpBearer, validator: ShapesValidator },
+              { scheme: rawKey, validatedBy: 'handler' },
+            ],
+          }),
+        ],
         providers: [ShapesValidator],
         controllers: [ScopedController, RawKeyController],
       });
@@ -90,7 +98,7 @@ describe.each(PLATFORMS)('scopes (%s)', (platform) => {
       expect(await get('/write', auth('permissions'))).toEqual(forbidden('read write'));
     });
 
-    it('fails closed for a scheme without a validator, whose principal is a bare key', async () => {
+    it("fails closed for a scheme without a validator (validatedBy: 'handler'), whose principal is a bare key", async () => {
       expect(await get('/raw-key', { 'X-API-Key': 'k' })).toEqual(forbidden('read'));
     });
 

@@ -3,6 +3,8 @@ import { APIKeyHeader, CurrentUser, getSecurityContext, Security, SecurityScheme
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
 const apiKey = new APIKeyHeader({ name: 'X-Key' });
+// The handler reads the raw key: the principal is the key itself, so each response shows where it went.
+const schemes = [{ scheme: apiKey, validatedBy: 'handler' as const }];
 
 @Controller()
 class WhoController {
@@ -29,7 +31,7 @@ class WhoController {
 describe.each(PLATFORMS)('userProperty: where the principal is put on the request (%s)', (platform) => {
   const start = (userProperty?: string | false) =>
     createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey], userProperty })],
+      imports: [SecuritySchemesModule.forRoot({ schemes, userProperty })],
       controllers: [WhoController],
     });
   let t: TestApp | undefined;
@@ -61,7 +63,7 @@ describe.each(PLATFORMS)('userProperty: where the principal is put on the reques
   it('keeps the context on the request when the response has no res.locals (a middleware removed it)', async () => {
     t = await createTestApp(
       platform,
-      { imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey] })], controllers: [WhoController] },
+      { imports: [SecuritySchemesModule.forRoot({ schemes })], controllers: [WhoController] },
       (app) => {
         app.use((_request: unknown, response: { locals?: object }, next: () => void) => {
           delete response.locals;
