@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get } from '@nestjs/common';
 import {
   APIKeyHeader,
@@ -7,6 +8,8 @@ import {
   OAuth2PasswordBearer,
   Security,
   SecuritySchemesModule,
+  type HTTPBasicCredentials,
+  type SecurityValidator,
 } from 'nestjs-security-schemes';
 import { expectAgreement } from '../openapi/agreement';
 import { basic, forbidden, ok, outcome, unauthorized } from '../utils/auth';
@@ -17,7 +20,15 @@ import { bearer, token, TokenValidator } from '../utils/tokens';
 const apiKey = new APIKeyHeader({ name: 'X-API-Key' });
 const httpBearer = new HTTPBearer();
 const password = new OAuth2PasswordBearer({ tokenUrl: 'token' });
-const httpBasic = new HTTPBasic({ realm: 'api' }); // no validator: the principal is { username, password }
+const httpBasic = new HTTPBasic({ realm: 'api' });
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** bob's password only, compared in constant time. */
+const basicValidator: SecurityValidator<HTTPBasicCredentials> = {
+  validate: ({ username, password }) =>
+    timingSafeEqual(sha256(`${username}:${password}`), sha256('bob:pw')) ? { username } : null,
+};
 
 @Controller('alt')
 class AlternativesController {
@@ -84,7 +95,7 @@ describe.each(PLATFORMS)('alternatives: several @Security (%s)', (platform) => {
             { scheme: apiKey, validator: TokenValidator },
             { scheme: httpBearer, validator: TokenValidator },
             { scheme: password, validator: TokenValidator },
-            httpBasic,
+            { scheme: httpBasic, validator: basicValidator },
           ],
         }),
       ],
@@ -97,6 +108,7 @@ describe.each(PLATFORMS)('alternatives: several @Security (%s)', (platform) => {
   it('accepts any one alternative', async () => {
     expect(await get('/alt/key-or-token', KEY)).toEqual(ok({ user: SVC }));
     expect(await get('/alt/key-or-token', TOKEN)).toEqual(ok({ user: ANN }));
+    expect(await get('/alt/basic-or-key', { Authorization: basic('bob', 'pw') })).toEqual(ok({ user: { username: 'bob' } }));
   });
 
   it('tries alternatives in declaration order: the first that authenticates wins', async () => {
@@ -124,6 +136,7 @@ describe.each(PLATFORMS)('alternatives: several @Security (%s)', (platform) => {
   it('falls through a rejected alternative to a valid one', async () => {
     expect(await get('/alt/key-or-token', { 'X-API-Key': token('rejected'), ...TOKEN })).toEqual(ok({ user: ANN }));
     expect(await get('/alt/basic-or-key', { Authorization: 'Basic !!!', ...KEY })).toEqual(ok({ user: SVC }));
+    expect(await get('/alt/basic-or-key', { Authorization: basic('bob', 'wrong'), ...KEY })).toEqual(ok({ user: SVC }));
     expect(await get('/alt/admin-token-or-key', { ...TOKEN, ...KEY })).toEqual(ok({ user: SVC }));
   });
 
@@ -133,6 +146,7 @@ describe.each(PLATFORMS)('alternatives: several @Security (%s)', (platform) => {
       unauthorized('APIKey'),
     );
     expect(await get('/alt/basic-or-key', { Authorization: 'Basic !!!' })).toEqual(unauthorized('Basic realm="api"'));
+    expect(await get('/alt/basic-or-key', { Authorization: basic('bob', 'wrong') })).toEqual(unauthorized('Basic realm="api"'));
     expect(await get('/alt/admin-token-or-key', TOKEN)).toEqual(forbidden('admin'));
   });
 

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get } from '@nestjs/common';
 import {
   APIKeyCookie,
@@ -10,6 +11,7 @@ import {
   SecurityAll,
   SecuritySchemesModule,
   type SecurityScopes,
+  type SecurityValidator,
 } from 'nestjs-security-schemes';
 import { expectAgreement } from '../openapi/agreement';
 import { forbidden, ok, outcome, unauthorized } from '../utils/auth';
@@ -21,6 +23,11 @@ const apiKey = new APIKeyHeader({ name: 'X-API-Key' });
 const httpBearer = new HTTPBearer();
 const optionalBearer = new HTTPBearer({ schemeName: 'OptionalBearer', autoError: false });
 const session = new APIKeyCookie({ name: 'session' });
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** The one open session, `s1` (compared in constant time); the principal is its id. */
+const sessionValidator: SecurityValidator<string> = { validate: (id) => (timingSafeEqual(sha256(id), sha256('s1')) ? id : null) };
 
 @Controller('and')
 class AndController {
@@ -74,7 +81,7 @@ describe.each(PLATFORMS)('AND: @SecurityAll (%s)', (platform) => {
             { scheme: apiKey, validator: TokenValidator },
             { scheme: httpBearer, validator: TokenValidator },
             { scheme: optionalBearer, validator: TokenValidator },
-            session,
+            { scheme: session, validator: sessionValidator },
           ],
         }),
       ],
@@ -111,6 +118,7 @@ describe.each(PLATFORMS)('AND: @SecurityAll (%s)', (platform) => {
 
   it('treats an AND as one alternative among others', async () => {
     expect(await get('/and/both-or-cookie', { Cookie: 'session=s1' })).toEqual(ok({ user: 's1' }));
+    expect(await get('/and/both-or-cookie', { Cookie: 'session=s2' })).toEqual(unauthorized('APIKey'));
     expect(await get('/and/both-or-cookie', { ...KEY, ...bearer('ann') })).toEqual(
       ok({ user: { sub: 'svc', scopes: [], required: [] } }),
     );

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get } from '@nestjs/common';
 import {
   APIKeyCookie,
@@ -7,13 +8,14 @@ import {
   Security,
   SecuritySchemesModule,
   SkipSecurity,
+  type HTTPAuthorizationCredentials,
+  type SecurityValidator,
 } from 'nestjs-security-schemes';
 import { expectAgreement } from '../openapi/agreement';
 import { ok, outcome, unauthorized } from '../utils/auth';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
-// No validators: principals are the credentials themselves.
 const apiKey = new APIKeyHeader({ name: 'X-API-Key' });
 const httpBearer = new HTTPBearer();
 const session = new APIKeyCookie({ name: 'session' });
@@ -78,13 +80,33 @@ const TOKEN = { Authorization: 'Bearer t1' };
 const KEY = { 'X-API-Key': 'k1' };
 const COOKIE = { Cookie: 'session=s1' };
 
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+const same = (value: string, expected: string) => timingSafeEqual(sha256(value), sha256(expected));
+
+// Each scheme accepts the one credential above; the principal is the credentials themselves, so a
+// response shows which scheme let the request in.
+const keyValidator: SecurityValidator<string> = { validate: (key) => (same(key, 'k1') ? key : null) };
+const tokenValidator: SecurityValidator<HTTPAuthorizationCredentials> = {
+  validate: (credentials) => (same(credentials.credentials, 't1') ? credentials : null),
+};
+const sessionValidator: SecurityValidator<string> = { validate: (id) => (same(id, 's1') ? id : null) };
+
 describe.each(PLATFORMS)('opting out: @SkipSecurity (%s)', (platform) => {
   let t: TestApp;
   const get = (path: string, headers: Record<string, string> = {}) => t.http.get(path).set(headers).then(outcome);
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey, httpBearer, session], defaultSecurity: [apiKey] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: apiKey, validator: keyValidator },
+            { scheme: httpBearer, validator: tokenValidator },
+            { scheme: session, validator: sessionValidator },
+          ],
+          defaultSecurity: [apiKey],
+        }),
+      ],
       controllers: [SecuredController, PublicController, CookieOnlyController],
     });
   });
@@ -123,6 +145,7 @@ describe.each(PLATFORMS)('opting out: @SkipSecurity (%s)', (platform) => {
   it("keeps a skipped controller's own requirement", async () => {
     expect(await get('/c', KEY)).toEqual(unauthorized('APIKey'));
     expect(await get('/c', COOKIE)).toEqual(ok({ user: 's1' }));
+    expect(await get('/c', { Cookie: 'session=s2' })).toEqual(unauthorized('APIKey'));
   });
 
   it('documents opted-out operations as public: security: []', () => {

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, ForbiddenException, Get, HttpException, Injectable, Logger } from '@nestjs/common';
 import {
   APIKeyHeader,
@@ -15,6 +16,11 @@ import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
 
 const httpBearer = new HTTPBearer();
 const apiKey = new APIKeyHeader({ name: 'X-API-Key' });
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** The second alternative of /alternatives: one key, `k`, compared in constant time (the error cases send none). */
+const keyValidator: SecurityValidator<string> = { validate: (key) => (timingSafeEqual(sha256(key), sha256('k')) ? { key } : null) };
 
 const SECRET = 'db password=hunter2';
 const INVALID_TOKEN = 'Bearer error="invalid_token", error_description="The access token expired"';
@@ -84,7 +90,14 @@ describe.each(PLATFORMS)('errors thrown by validators (%s)', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: httpBearer, validator: FailingValidator }, apiKey] })],
+      imports: [
+        SecuritySchemesModule.forRoot({
+          schemes: [
+            { scheme: httpBearer, validator: FailingValidator },
+            { scheme: apiKey, validator: keyValidator },
+          ],
+        }),
+      ],
       providers: [FailingValidator],
       controllers: [ErrorsController],
     });
