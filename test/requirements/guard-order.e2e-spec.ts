@@ -111,13 +111,33 @@ describe.each(PLATFORMS)('ordering with other global guards (%s)', (platform) =>
     }
   });
 
-  it('warns, naming the route, when globalGuard is off and no security guard runs', async () => {
-    const t = await createTestApp(platform, { imports: [security], providers: [CountingKeyValidator], controllers: [ReportsController] });
+  it('refuses to start, naming the route, when globalGuard is off and no security guard runs', async () => {
+    await expect(
+      createTestApp(platform, { imports: [security], providers: [CountingKeyValidator], controllers: [ReportsController] }),
+    ).rejects.toThrow(
+      /^SecuritySchemesModule: ReportsController\.reports declare security but no security guard runs on them \(globalGuard is off\).*set allowUnguardedRoutes: true\.$/s,
+    );
+    expect(CountingKeyValidator.calls).toBe(0);
+  });
+
+  it('starts with allowUnguardedRoutes: true, for an application that enforces security another way, and warns naming the route', async () => {
+    const unguarded = SecuritySchemesModule.forRoot({
+      schemes: [{ scheme: apiKey, validator: CountingKeyValidator }],
+      globalGuard: false,
+      allowUnguardedRoutes: true,
+    });
+    const t = await createTestApp(platform, {
+      imports: [unguarded],
+      providers: [CountingKeyValidator],
+      controllers: [ReportsController],
+    });
     try {
-      expect((await t.http.get('/reports')).status).toBe(200);
       expect(securityWarnings().map(([message]) => message)).toEqual([
-        expect.stringMatching(/^ReportsController\.reports declares security but no security guard runs on it/),
+        expect.stringMatching(/^ReportsController\.reports declares security but no security guard runs on it .*allowUnguardedRoutes/s),
       ]);
+      // What the application opted into: no security guard runs here, so nothing is checked.
+      expect((await t.http.get('/reports')).status).toBe(200);
+      expect(CountingKeyValidator.calls).toBe(0);
     } finally {
       await t.close();
     }
