@@ -92,8 +92,8 @@ export const docsAppMetadata: ModuleMetadata = {
       schemes: [
         { scheme: apiKey, validator: TokenValidator },
         { scheme: oauth2, validator: TokenValidator },
-        session,
-        queryKey,
+        { scheme: session, validator: TokenValidator },
+        { scheme: queryKey, validator: TokenValidator },
       ],
       defaultSecurity: [apiKey],
     }),

@@ -3,6 +3,7 @@ import { ApiExcludeController, ApiOperation, DocumentBuilder, SwaggerModule } fr
 import { APIKeyHeader, applySecurityToDocument, HTTPBearer, Security, SecuritySchemesModule } from 'nestjs-security-schemes';
 import { buildDocument, securityByOperation } from '../utils/openapi';
 import { createTestApp, PLATFORMS, type TestApp } from '../utils/platforms';
+import { TokenValidator } from '../utils/tokens';
 import { expectAgreement } from './agreement';
 import { docsAppMetadata } from './docs-app';
 
@@ -71,6 +72,8 @@ describe.each(PLATFORMS)('the OpenAPI document (%s)', (platform) => {
 });
 
 const bearerScheme = new HTTPBearer();
+/** The test tokens' validator (any subject but `rejected`). */
+const bearerRegistration = { scheme: bearerScheme, validator: new TokenValidator() };
 
 @Security(bearerScheme)
 @Controller({ path: 'reports', version: '1' })
@@ -94,7 +97,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
     const t = await createTestApp(
       platform,
       {
-        imports: [SecuritySchemesModule.forRoot({ schemes: [bearerScheme] })],
+        imports: [SecuritySchemesModule.forRoot({ schemes: [bearerRegistration] })],
         controllers: [ReportsV1Controller, ReportsV2Controller],
       },
       (app) => {
@@ -115,7 +118,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
 
   it('documents a controller compiled by two apps with what each app enforces', async () => {
     const metadata = (defaultSecurity: HTTPBearer[]) => ({
-      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerScheme], defaultSecurity })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerRegistration], defaultSecurity })],
       controllers: [ReportsV2Controller],
     });
     const secured = await createTestApp(platform, metadata([bearerScheme]));
@@ -149,7 +152,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
     };
     const key = new APIKeyHeader({ name: 'X-Key' });
     const t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [key] })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: key, validator: new TokenValidator() }] })],
       controllers: [same('one', key), same('two')],
     });
     try {
@@ -177,7 +180,7 @@ describe.each(PLATFORMS)('matching operations to routes (%s)', (platform) => {
     @Controller('hidden')
     class HiddenController extends BaseController {}
     const t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerScheme] })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [bearerRegistration] })],
       controllers: [DerivedController, BaseController, HiddenController],
     });
     try {

@@ -161,7 +161,11 @@ export class LegacyModule {}
 export const swaggerAppMetadata: ModuleMetadata = {
   imports: [
     SecuritySchemesModule.forRoot({
-      schemes: [{ scheme: oauth2, validator: TokenValidator }, { scheme: apiKey, validator: TokenValidator }, session],
+      schemes: [
+        { scheme: oauth2, validator: TokenValidator },
+        { scheme: apiKey, validator: TokenValidator },
+        { scheme: session, validator: TokenValidator },
+      ],
     }),
     ReportsModule,
     AdminModule,
