@@ -48,7 +48,7 @@ describe('claim checks and step-up: configuration errors at start-up', () => {
     );
   });
 
-  it('warns at start-up when a scheme without a validator has claim checks, and refuses every request (fail closed)', async () => {
+  it('warns at start-up when a scheme validated by the handler has claim checks, and refuses every request (fail closed)', async () => {
     const apiKey = new APIKeyHeader({ name: 'X-API-Key', schemeName: 'apiKey' });
     @Controller()
     class KeyController {
@@ -58,7 +58,7 @@ describe('claim checks and step-up: configuration errors at start-up', () => {
     }
     // The registry compiles routes when it is created, before the application's logger is set.
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const t = await createTestApp('express', { imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey] })], controllers: [KeyController] });
+    const t = await createTestApp('express', { imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: apiKey, validatedBy: 'handler' }] })], controllers: [KeyController] });
     try {
       expect(warn.mock.calls.map((call) => call[0])).toEqual([
         'KeyController.handle checks claims of scheme "apiKey", which has no validator: its credentials carry no claims, so every request will be refused.',

@@ -148,7 +148,7 @@ describe.each(PLATFORMS)('JwtValidator with local public keys by kid (%s)', (pla
       algorithms: ['ES256'],
     });
     t = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: bearer, validator }, oauth2] })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: bearer, validator }, { scheme: oauth2, validatedBy: 'handler' }] })],
       controllers: [ClaimsController],
     });
   });
