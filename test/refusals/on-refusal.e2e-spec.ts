@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, HttpException, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import {
@@ -8,6 +9,7 @@ import {
   Security,
   SecurityHttpException,
   SecuritySchemesModule,
+  type HTTPBasicCredentials,
   type SecurityRefusal,
   type SecurityValidator,
 } from 'nestjs-security-schemes';
@@ -20,6 +22,15 @@ const basic = new HTTPBasic({ schemeName: 'basic' });
 const signedBearer = new HTTPBearer({ schemeName: 'signed' });
 const SECRET = 'on-refusal-test-secret-of-32-bytes-at-least';
 const signed = (claims: object, secret = SECRET) => jwt.sign(claims, secret, { algorithm: 'HS256' });
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+const same = (value: string, expected: string) => timingSafeEqual(sha256(value), sha256(expected));
+/** The one API key, `k`. */
+const keyValidator: SecurityValidator<string> = { validate: (key) => (same(key, 'k') ? { sub: 'service' } : null) };
+/** The one Basic user, alice:pw. */
+const basicValidator: SecurityValidator<HTTPBasicCredentials> = {
+  validate: ({ username, password }) => (same(`${username}:${password}`, 'alice:pw') ? { sub: username } : null),
+};
 
 /** The token names what the validator does with it. */
 @Injectable()
@@ -96,8 +107,8 @@ describe.each(PLATFORMS)('refusals reach onRefusal and the debug log (%s)', (pla
           SecuritySchemesModule.forRoot({
             schemes: [
               { scheme: bearer, validator: BehaviourValidator },
-              { scheme: apiKey },
-              { scheme: basic },
+              { scheme: apiKey, validator: keyValidator },
+              { scheme: basic, validator: basicValidator },
               { scheme: signedBearer, validator: new JwtValidator({ algorithms: ['HS256'], key: SECRET }) },
             ],
             onRefusal: (refusal) => hook(refusal),
@@ -202,6 +213,7 @@ describe.each(PLATFORMS)('refusals reach onRefusal and the debug log (%s)', (pla
   it('an accepted request reports nothing', async () => {
     expect((await t.http.get('/either').set('X-API-Key', 'k')).status).toBe(200);
     expect((await t.http.get('/items').set('Authorization', 'Bearer alice')).status).toBe(200);
+    expect((await t.http.get('/basic').set('Authorization', `Basic ${Buffer.from('alice:pw').toString('base64')}`)).status).toBe(200);
     expect(seen).toEqual([]);
     expect(logger.lines).toEqual([]);
   });
@@ -240,9 +252,18 @@ describe.each(PLATFORMS)('onRefusal from forRootAsync (%s)', (platform) => {
     const t = await createTestApp(platform, {
       imports: [
         SecuritySchemesModule.forRootAsync({
-          useFactory: async () => ({ schemes: [bearer, apiKey, basic, signedBearer], onRefusal: ({ reason }: SecurityRefusal) => void reasons.push(reason) }),
+          useFactory: async () => ({
+            schemes: [
+              { scheme: bearer, validator: BehaviourValidator },
+              { scheme: apiKey, validator: keyValidator },
+              { scheme: basic, validator: basicValidator },
+              { scheme: signedBearer, validator: new JwtValidator({ algorithms: ['HS256'], key: SECRET }) },
+            ],
+            onRefusal: ({ reason }: SecurityRefusal) => void reasons.push(reason),
+          }),
         }),
       ],
+      providers: [BehaviourValidator],
       controllers: [RefusalsController],
     });
     try {
