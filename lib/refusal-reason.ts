@@ -21,6 +21,7 @@ export type RefusalReason =
   | 'not_yet_valid'
   | 'issued_in_future'
   | 'issuer_untrusted'
+  | 'issuer_mismatch'
   | 'audience_mismatch'
   | 'inactive'
   | 'introspection_unavailable'

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import type { AlgorithmSpec } from './algorithms.js';
 import { InvalidTokenError } from './jws.js';
-import { importJwksKey } from './keys.js';
+import { importJwksKey, keyMaterial } from './keys.js';
 
 export interface JwksOptions {
   /** Least time between two fetches of the key set, in seconds; an unknown `kid` waits for it. Default 30. */
@@ -24,6 +24,9 @@ export class KeySetUnavailableError extends Error {
   }
 }
 
+/** The discovery document names another issuer than the configured one: a configuration error, not an outage. */
+class IssuerMismatchError extends Error {}
+
 const MAX_DOCUMENT_BYTES = 512 * 1024;
 
 /**
@@ -31,7 +34,11 @@ const MAX_DOCUMENT_BYTES = 512 * 1024;
  * - An unknown `kid` causes at most one fetch per cooldown, shared by every request waiting for it,
  *   so a flood of made-up `kid`s costs the identity provider nothing.
  * - When the provider is unreachable, the cached keys keep working.
- * - Keys that disappear from the set stop working at the next fetch (`onKeysRemoved` is called).
+ * - Keys that disappear from the set stop working at the next fetch (`onKeysRemoved` is called). Keys are
+ *   compared by their material, not their `kid`: a key replaced under the same `kid`, or in a set without
+ *   kids, counts as removed.
+ * - A discovery document that names another issuer is a configuration error: logged once (ERROR), and
+ *   tokens are refused (`issuer_mismatch`), not answered as an outage.
  */
 export class RemoteKeySet {
   /** How many times the key set (and discovery document) were requested; for monitoring. */
@@ -41,6 +48,10 @@ export class RemoteKeySet {
   private readonly timeoutMs: number;
   private readonly maxAgeMs: number;
   private keys = new Map<string, KeyObject[]>();
+  /** `kid` and key material of each key of the set, to tell which keys a fetch removed. */
+  private published = new Set<string>();
+  /** Why the discovery document cannot be used (it names another issuer), until a fetch finds it right. */
+  private misconfiguration: string | undefined;
   private jwksUri: string | undefined;
   private fetchedAt = 0;
   private lastAttempt = Number.NEGATIVE_INFINITY;
@@ -72,6 +83,7 @@ export class RemoteKeySet {
     await this.refresh();
     keys = this.keys.get(kid);
     if (keys) return keys;
+    if (this.misconfiguration !== undefined) throw new InvalidTokenError('issuer_mismatch', this.misconfiguration);
     if (this.lastFailed) {
       throw new KeySetUnavailableError(Math.max(1, Math.ceil((this.lastAttempt + this.cooldownMs - Date.now()) / 1000)));
     }
@@ -80,10 +92,23 @@ export class RemoteKeySet {
 
   /** Fetches the key set unless a fetch is under way or the last one started less than a cooldown ago. */
   refresh(): Promise<void> {
+    return this.fetchOnce('error');
+  }
+
+  /**
+   * The first fetch, at start-up. A provider that is down is a warning, and holds nothing back: the first
+   * token that needs a key fetches again, without waiting for the cooldown.
+   */
+  async prefetch(): Promise<void> {
+    await this.fetchOnce('warn');
+    if (this.lastFailed) this.lastAttempt = Number.NEGATIVE_INFINITY;
+  }
+
+  private fetchOnce(outageLevel: 'warn' | 'error'): Promise<void> {
     if (this.inflight) return this.inflight;
     if (Date.now() - this.lastAttempt < this.cooldownMs) return Promise.resolve();
     this.lastAttempt = Date.now();
-    this.inflight = this.fetchKeys().finally(() => (this.inflight = undefined));
+    this.inflight = this.fetchKeys(outageLevel).finally(() => (this.inflight = undefined));
     return this.inflight;
   }
 
@@ -91,13 +116,14 @@ export class RemoteKeySet {
     void this.refresh();
   }
 
-  private async fetchKeys(): Promise<void> {
+  private async fetchKeys(outageLevel: 'warn' | 'error'): Promise<void> {
     try {
       if (this.jwksUri === undefined && 'discoveryUrl' in this.source) this.jwksUri = await this.discover(this.source);
       const document = await this.getJson(this.jwksUri!);
       const entries = Array.isArray(document.keys) ? (document.keys as unknown[]) : undefined;
       if (!entries) throw new Error('the JWKS has no "keys" array');
       const keys = new Map<string, KeyObject[]>();
+      const published = new Set<string>();
       for (const entry of entries) {
         if (entry === null || typeof entry !== 'object') continue;
         const imported = importJwksKey(entry as Record<string, unknown>, this.specs);
@@ -107,24 +133,35 @@ export class RemoteKeySet {
         }
         const kid = imported.kid ?? '';
         keys.set(kid, [...(keys.get(kid) ?? []), imported.key]);
+        published.add(`${kid}\n${keyMaterial(imported.key)}`);
       }
       // A token without a kid may use any key of the set.
       if (!keys.has('')) keys.set('', [...keys.values()].flat());
-      const removed = [...this.keys.keys()].some((kid) => !keys.has(kid));
+      const removed = [...this.published].some((key) => !published.has(key));
       this.keys = keys;
+      this.published = published;
       this.fetchedAt = Date.now();
       this.lastFailed = false;
+      this.misconfiguration = undefined;
       if (removed) this.onKeysRemoved();
     } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof IssuerMismatchError) {
+        if (this.misconfiguration === undefined) this.logger.error(`Configuration error: ${message}. Its tokens are refused (issuer_mismatch).`);
+        this.misconfiguration = message;
+        return;
+      }
       this.lastFailed = true;
-      this.logger.error(`Could not fetch the key set: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger[outageLevel](`Could not fetch the key set: ${message}`);
     }
   }
 
   private async discover(source: { discoveryUrl: string; issuer: string }): Promise<string> {
     const document = await this.getJson(source.discoveryUrl);
     if (document.issuer !== source.issuer) {
-      throw new Error(`the discovery document's issuer ${JSON.stringify(document.issuer)} is not the configured ${JSON.stringify(source.issuer)}`);
+      throw new IssuerMismatchError(
+        `the discovery document ${source.discoveryUrl} names the issuer ${JSON.stringify(document.issuer)}, not the configured ${JSON.stringify(source.issuer)}`,
+      );
     }
     if (typeof document.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
     return new URL(document.jwks_uri).href;
@@ -132,14 +169,31 @@ export class RemoteKeySet {
 
   private async getJson(url: string): Promise<Record<string, unknown>> {
     this.fetches++;
-    const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
-    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
-    const text = await response.text();
+    let text: string;
+    try {
+      const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+      if (!response.ok) throw new Error(`answered ${response.status}`);
+      text = await response.text();
+    } catch (error) {
+      throw new Error(`GET ${url} failed: ${causeOf(error)}`);
+    }
     if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`GET ${url} answered more than ${MAX_DOCUMENT_BYTES} bytes`);
-    const value: unknown = JSON.parse(text);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new Error(`GET ${url} did not answer JSON`);
+    }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`GET ${url} did not answer a JSON object`);
     return value as Record<string, unknown>;
   }
+}
+
+/** Why a request failed, in words: fetch's own error says only "fetch failed", its cause says why (ECONNREFUSED...). */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause ?? error; // duck-typed: fetch's errors may come from another realm
+  const message = (cause as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(cause);
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -14,6 +14,7 @@ import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
 import { decodeJws, InvalidTokenError, type DecodedJws } from './jws.js';
 import { RemoteKeySet } from './jwks.js';
+import type { KeySetPool } from './key-set-pool.js';
 import { buildStaticKeys, type VerificationKey } from './keys.js';
 import type { GrantedScopesReader, JwtClaims, JwtValidatorOptions } from './jwt-validator-options.interface.js';
 
@@ -56,7 +57,8 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   /** Checked on every request, cache hits included. */
   private readonly revocation: ValidatorRevocation;
 
-  constructor(options: JwtValidatorOptions<TPrincipal>) {
+  /** `keySets` (internal): take the remote key set from this pool, shared by source, instead of building one; needs `cache: false`. */
+  constructor(options: JwtValidatorOptions<TPrincipal>, keySets?: KeySetPool) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
     this.specs = algorithmSpecs(OWNER, options.algorithms);
     this.issuers = stringList('issuer', options.issuer);
@@ -105,12 +107,18 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
       options.openIdConnectUrl === undefined
         ? `${this.issuers[0].replace(/\/+$/, '')}/.well-known/openid-configuration`
         : url('openIdConnectUrl', options.openIdConnectUrl);
-    this.keySet = new RemoteKeySet(
-      jwksUri !== undefined ? { jwksUri } : { discoveryUrl, issuer: this.issuers[0] },
-      this.specs,
-      options.jwks,
-      () => this.onKeysRemoved(),
-    );
+    const source = jwksUri !== undefined ? { jwksUri } : { discoveryUrl, issuer: this.issuers[0] };
+    if (keySets && this.cache) throw new Error(`${OWNER}: a validator that shares its key set must not cache tokens (cache: false).`);
+    this.keySet = keySets ? keySets.keySet(source, this.specs, options.jwks) : new RemoteKeySet(source, this.specs, options.jwks, () => this.onKeysRemoved());
+  }
+
+  /**
+   * Called by SecuritySchemesModule at start-up: fetches the discovery document and the key set once. A provider
+   * that is down is a warning (with the URL and the cause), not fatal; a discovery document that names another
+   * issuer is logged as a configuration error, and the tokens are then refused (`issuer_mismatch`).
+   */
+  async onSecurityModuleInit(): Promise<void> {
+    await this.keySet?.prefetch();
   }
 
   /** A fetch of the key set found keys gone: tokens they signed must not stay cached. */

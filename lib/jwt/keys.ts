@@ -101,3 +101,8 @@ export function importJwksKey(jwk: Record<string, unknown>, specs: Map<string, A
   if (![...specs.values()].some((spec) => spec.accepts(key))) return 'no configured algorithm fits it';
   return { kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, key };
 }
+
+/** The key's public material (its SPKI, DER in base64), to tell two keys apart whatever their `kid`. */
+export function keyMaterial(key: KeyObject): string {
+  return key.export({ type: 'spki', format: 'der' }).toString('base64');
+}
