@@ -35,11 +35,16 @@ export interface MultiIssuerValidatorOptions<TPrincipal = IssuedTokenClaims> {
   issuers?: readonly TrustedIssuer[];
   /**
    * For issuers not in `issuers`: decides from the `iss` whether it is trusted. Its answers are cached
-   * (trusted ones in a bounded LRU, refused ones `resolvedIssuers.refusedSeconds`), so it runs once per issuer.
+   * (trusted ones `resolvedIssuers.trustedSeconds` in a bounded LRU, refused ones `resolvedIssuers.refusedSeconds`),
+   * so it runs about once per issuer; `forgetIssuer(iss)` drops an answer at once.
    */
   resolveIssuer?: IssuerResolver;
-  /** Bounds of the cache of `resolveIssuer`'s answers. Default `{ max: 100, refusedMax: 1000, refusedSeconds: 60 }`. */
-  resolvedIssuers?: { max?: number; refusedMax?: number; refusedSeconds?: number };
+  /**
+   * Bounds of the cache of `resolveIssuer`'s answers. Default `{ max: 100, trustedSeconds: 600, refusedMax: 1000,
+   * refusedSeconds: 60 }`: a trusted issuer is asked about again after `trustedSeconds`, and its tokens are not
+   * served from the verified-token cache beyond that.
+   */
+  resolvedIssuers?: { max?: number; trustedSeconds?: number; refusedMax?: number; refusedSeconds?: number };
   /**
    * The issuer whose introspection endpoint receives tokens that are not JWTs (an opaque token names no
    * issuer). Default: the only issuer of `issuers` with `introspection`. Never sent to several.

@@ -5,6 +5,7 @@ import { IntrospectionClient } from '../introspection/introspection-validator.js
 import type { GrantedScopesReader, JwtClaims } from '../jwt/jwt-validator-options.interface.js';
 import { decodeJws, InvalidTokenError, type DecodedJws } from '../jwt/jws.js';
 import { JwtValidator } from '../jwt/jwt-validator.js';
+import { KeySetPool } from '../jwt/key-set-pool.js';
 import type { HTTPAuthorizationCredentials } from '../models.js';
 import type { SecurityValidator, ValidationResult } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
@@ -20,15 +21,6 @@ import type { IssuedTokenClaims, IssuerResolver, IssuerSettings, MultiIssuerVali
 
 const OWNER = 'MultiIssuerValidator';
 
-/** The JWT checks of one issuer; the cache they feed is the validator's, cleared when the issuer's keys go. */
-class IssuerJwtValidator extends JwtValidator {
-  keysRemoved: () => void = () => undefined;
-
-  protected override onKeysRemoved(): void {
-    this.keysRemoved();
-  }
-}
-
 /** How one trusted issuer's tokens are checked, built once. */
 interface IssuerChecks {
   readonly issuer: string;
@@ -37,6 +29,8 @@ interface IssuerChecks {
   readonly introspection: IntrospectionClient | undefined;
   /** Longest an introspection answer of this issuer is cached, in seconds. */
   readonly introspectionMaxAgeSeconds: number;
+  /** Until when (seconds since the epoch) a resolved issuer is trusted without asking `resolveIssuer` again. */
+  readonly trustedUntil: number;
 }
 
 interface Verified {
@@ -73,6 +67,7 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   private readonly issuers = new Map<string, IssuerChecks>();
   private readonly resolveIssuer: IssuerResolver | undefined;
   private readonly resolved: BoundedMap<string, IssuerChecks> | undefined;
+  private readonly trustedSeconds: number = Number.POSITIVE_INFINITY;
   private readonly refused: BoundedMap<string, true> | undefined;
   private readonly resolving = new Map<string, Promise<IssuerChecks | undefined>>();
   private readonly opaque: IssuerChecks | undefined;
@@ -81,11 +76,17 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   private readonly cache: VerifiedTokenCache<Grant<IssuedTokenClaims>> | undefined;
   /** Checked on every request, cache hits included. */
   private readonly revocation: ValidatorRevocation;
+  /** The issuers' key sets, by source: they outlive an issuer's eviction from the cache of resolved issuers. */
+  private readonly keySets: KeySetPool;
 
   constructor(options: MultiIssuerValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
     const list = options.issuers ?? [];
     if (!Array.isArray(list)) throw new Error(`${OWNER}: issuers must be a list of { issuer, ... }.`);
+    const bounds = options.resolvedIssuers ?? {};
+    const max = positiveInteger('resolvedIssuers.max', bounds.max, 100);
+    // Ten times the issuers resolved at once: cycling through more issuers than the cache holds refetches nothing.
+    this.keySets = new KeySetPool(Math.max(10 * max, list.length), () => this.cache?.clear());
     if (list.length === 0 && options.resolveIssuer === undefined) {
       throw new Error(`${OWNER}: give "issuers" (a list of trusted issuers) or "resolveIssuer" (a function of the iss), or both.`);
     }
@@ -98,12 +99,10 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
     if (options.resolveIssuer !== undefined) {
       if (typeof options.resolveIssuer !== 'function') throw new Error(`${OWNER}: resolveIssuer must be a function (iss) => settings | undefined.`);
       this.resolveIssuer = options.resolveIssuer;
-      const bounds = options.resolvedIssuers ?? {};
-      const max = positiveInteger('resolvedIssuers.max', bounds.max, 100);
       const refusedMax = positiveInteger('resolvedIssuers.refusedMax', bounds.refusedMax, 1000);
-      const refusedSeconds = bounds.refusedSeconds ?? 60;
-      if (!(refusedSeconds > 0) || !Number.isFinite(refusedSeconds)) throw new Error(`${OWNER}: resolvedIssuers.refusedSeconds must be a positive number.`);
-      this.resolved = new BoundedMap(max);
+      const refusedSeconds = positiveSeconds('resolvedIssuers.refusedSeconds', bounds.refusedSeconds, 60);
+      this.trustedSeconds = positiveSeconds('resolvedIssuers.trustedSeconds', bounds.trustedSeconds, 600);
+      this.resolved = new BoundedMap(max, this.trustedSeconds * 1000);
       this.refused = new BoundedMap(refusedMax, refusedSeconds * 1000);
     }
     this.opaque = this.opaqueIssuer(options.opaqueTokenIssuer);
@@ -118,6 +117,26 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
+  }
+
+  /**
+   * Called by SecuritySchemesModule at start-up: fetches the discovery document and key set of each listed
+   * issuer once (see `JwtValidator.onSecurityModuleInit`).
+   */
+  async onSecurityModuleInit(): Promise<void> {
+    await Promise.all([...this.issuers.values()].map((checks) => checks.jwt?.onSecurityModuleInit()));
+  }
+
+  /**
+   * Forgets what `resolveIssuer` answered for `iss`, and every verified token (the cache does not tell issuers
+   * apart): its next token asks the resolver again. For an issuer the application stopped trusting; listed
+   * issuers are not affected.
+   */
+  forgetIssuer(iss: string): void {
+    this.resolved?.delete(iss);
+    this.refused?.delete(iss);
+    this.resolving.delete(iss);
+    this.cache?.clear();
   }
 
   /** This request's grant: the principal (the claims, or what `toPrincipal` makes of them), the token's scopes and claims. */
@@ -168,10 +187,10 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   }
 
   private verifyWith(checks: IssuerChecks, token: string): Verified | Promise<Verified> {
-    if (checks.jwt === undefined) return this.introspect(checks, token);
+    if (checks.jwt === undefined) return this.introspect(checks, token).then((verified) => trustedFor(checks, verified));
     const claims = checks.jwt.verify(token);
-    if (!(claims instanceof Promise)) return this.jwtVerified(checks, claims);
-    return claims.then((value) => this.jwtVerified(checks, value));
+    if (!(claims instanceof Promise)) return trustedFor(checks, this.jwtVerified(checks, claims));
+    return claims.then((value) => trustedFor(checks, this.jwtVerified(checks, value)));
   }
 
   private jwtVerified(checks: IssuerChecks, claims: JwtClaims): Verified {
@@ -200,15 +219,16 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
     if (this.refused!.get(iss)) return undefined;
     let pending = this.resolving.get(iss);
     if (pending === undefined) {
-      pending = Promise.resolve()
+      const resolution: Promise<IssuerChecks | undefined> = Promise.resolve()
         .then(() => this.resolveIssuer!(iss))
         .then((settings) => {
+          const current = this.resolving.get(iss) === resolution; // not forgotten meanwhile
           if (!settings) {
-            this.refused!.set(iss, true);
+            if (current) this.refused!.set(iss, true);
             return undefined;
           }
-          const checks = this.build(`resolveIssuer(${JSON.stringify(iss)})`, iss, settings);
-          this.resolved!.set(iss, checks);
+          const checks = this.build(`resolveIssuer(${JSON.stringify(iss)})`, iss, settings, Date.now() / 1000 + this.trustedSeconds);
+          if (current) this.resolved!.set(iss, checks);
           return checks;
         })
         .catch((error: unknown) => {
@@ -216,25 +236,26 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
           this.logger.error(`Could not resolve the issuer ${JSON.stringify(iss)}: ${error instanceof Error ? error.message : String(error)}`);
           return undefined;
         })
-        .finally(() => this.resolving.delete(iss));
-      this.resolving.set(iss, pending);
+        .finally(() => {
+          if (this.resolving.get(iss) === resolution) this.resolving.delete(iss);
+        });
+      this.resolving.set(iss, (pending = resolution));
     }
     return pending;
   }
 
-  private build(where: string, issuer: string, settings: IssuerSettings): IssuerChecks {
+  private build(where: string, issuer: string, settings: IssuerSettings, trustedUntil = Number.POSITIVE_INFINITY): IssuerChecks {
     if (!settings || typeof settings !== 'object') throw new Error(`${OWNER}: ${where}: settings must be an object.`);
     const { introspection, ...jwtSettings } = settings;
     if (settings.algorithms === undefined && introspection === undefined) {
       throw new Error(`${OWNER}: ${where}: give "algorithms" (JWTs verified with the issuer's keys) or "introspection" (opaque tokens), or both.`);
     }
     try {
-      const jwt = settings.algorithms === undefined ? undefined : new IssuerJwtValidator({ ...jwtSettings, algorithms: settings.algorithms, issuer, cache: false });
-      if (jwt) jwt.keysRemoved = () => this.cache?.clear();
+      const jwt = settings.algorithms === undefined ? undefined : new JwtValidator({ ...jwtSettings, algorithms: settings.algorithms, issuer, cache: false }, this.keySets);
       const client = introspection === undefined ? undefined : new IntrospectionClient(OWNER, issuer, introspection, () => this.introspectionCalls++);
       const maxAge = introspection === undefined || introspection.cache === false ? 0 : (introspection.cache?.maxAgeSeconds ?? 60);
       const scopes = settings.algorithms === undefined ? undefined : settings.scopes;
-      return { issuer, jwt, readScopes: scopesReader(scopes, OWNER), introspection: client, introspectionMaxAgeSeconds: maxAge };
+      return { issuer, jwt, readScopes: scopesReader(scopes, OWNER), introspection: client, introspectionMaxAgeSeconds: maxAge, trustedUntil };
     } catch (error) {
       throw new Error(`${OWNER}: ${where}: ${error instanceof Error ? error.message.replace(/^\w+Validator: /, '') : String(error)}`);
     }
@@ -266,6 +287,18 @@ function decodeOrUndefined(token: string): DecodedJws | undefined {
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
   if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined;
   return decodeJws(token);
+}
+
+/** A resolved issuer's tokens are cached no longer than the issuer is trusted. */
+function trustedFor(checks: IssuerChecks, verified: Verified): Verified {
+  if (verified.until > checks.trustedUntil) verified.until = checks.trustedUntil;
+  return verified;
+}
+
+function positiveSeconds(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new Error(`${OWNER}: ${name} must be a positive number of seconds.`);
+  return value;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
