@@ -7,16 +7,32 @@ export const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
 
 /**
  * The token in what a scheme extracted: a bare token (OAuth2PasswordBearer...), `{ credentials }` (HTTPBearer),
- * or the raw `Bearer <token>` header (OpenIdConnect, OAuth2).
+ * or the raw `Bearer <token>` header (OpenIdConnect, OAuth2). Refused here, before any key look-up or
+ * introspection request, so that they never leave the process: another scheme's credentials (`Basic ...`: 401
+ * with the bare `Bearer` challenge, RFC 6750 §3.1), and a token with spaces in it (401 `invalid_token`).
  */
 export function bearerToken(credentials: unknown): string {
   if (credentials instanceof HTTPAuthorizationCredentials) credentials = credentials.credentials;
-  if (typeof credentials !== 'string' || credentials === '') {
-    throw new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, 'malformed');
+  if (typeof credentials !== 'string' || credentials === '') throw malformedToken();
+  const space = whitespaceIn(credentials);
+  if (space < 0) return credentials;
+  if (credentials.slice(0, space).toLowerCase() !== 'bearer') {
+    throw new SecurityHttpException(401, 'Not authenticated', { 'WWW-Authenticate': 'Bearer' }, 'credentials_missing', 'not a Bearer Authorization header');
   }
-  const space = credentials.indexOf(' ');
-  if (space >= 0 && credentials.slice(0, space).toLowerCase() === 'bearer') return credentials.slice(space + 1).trim();
-  return credentials;
+  const token = credentials.slice(space + 1).trim();
+  if (token === '' || whitespaceIn(token) >= 0) throw malformedToken();
+  return token;
+}
+
+function malformedToken(): SecurityHttpException {
+  return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, 'malformed');
+}
+
+/** The first space or tab (what separates an auth-scheme from its credentials), or -1. */
+function whitespaceIn(value: string): number {
+  const space = value.indexOf(' ');
+  const tab = value.indexOf('\t');
+  return tab < 0 || (space >= 0 && space < tab) ? space : tab;
 }
 
 /** Reads the granted scopes from `scope` (space-separated), `scp` (array or string), or with a function. */
