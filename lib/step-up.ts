@@ -75,6 +75,9 @@ export function describeStepUp(stepUp: StepUpRequirement): string[] {
   return parts;
 }
 
+/** Clock skew allowed for a future `auth_time`, in seconds: the token validators' default `clockTolerance`. */
+const AUTH_TIME_TOLERANCE_SECONDS = 5;
+
 const NOT_STRONG_ENOUGH = 'A different authentication level is required';
 const NOT_RECENT_ENOUGH = 'More recent authentication is required';
 
@@ -105,9 +108,10 @@ export class CompiledStepUp {
     if (this.acrValues && !(typeof claims?.acr === 'string' && this.acrValues.includes(claims.acr))) return this.notStrongEnough;
     if (this.maxAge !== undefined) {
       const authTime = claims?.auth_time;
-      if (typeof authTime !== 'number' || !Number.isFinite(authTime) || Date.now() / 1000 - authTime > this.maxAge) {
-        return this.notRecentEnough;
-      }
+      if (typeof authTime !== 'number' || !Number.isFinite(authTime)) return this.notRecentEnough;
+      const age = Date.now() / 1000 - authTime;
+      // A future auth_time (beyond the clock tolerance) proves no recent sign-in: it would meet every maxAge.
+      if (age > this.maxAge || age < -AUTH_TIME_TOLERANCE_SECONDS) return this.notRecentEnough;
     }
     return undefined;
   }
