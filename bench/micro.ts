@@ -104,7 +104,12 @@ function makeControllers(): Type[] {
 async function measureCompile(): Promise<MicroResults['compile']> {
   const controllers = makeControllers();
   const options: SecuritySchemesModuleOptions = {
-    schemes: [{ scheme: apiKey, validator: AcceptAll }, { scheme: basic, validator: AcceptAll }, bearer, { scheme: oauth2, validator: AcceptAll }],
+    schemes: [
+      { scheme: apiKey, validator: AcceptAll },
+      { scheme: basic, validator: AcceptAll },
+      { scheme: bearer, validator: AcceptAll },
+      { scheme: oauth2, validator: AcceptAll },
+    ],
     defaultSecurity: [{ scheme: oauth2, scopes: ['me'] }],
   };
 
