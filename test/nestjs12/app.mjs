@@ -18,7 +18,11 @@ const descriptor = Object.getOwnPropertyDescriptor(DocsController.prototype, 'me
 Reflect.decorate([Get('me'), lib.Security(apiKey)], DocsController.prototype, 'me', descriptor);
 Controller()(DocsController);
 class DocsModule {}
-Module({ imports: [lib.SecuritySchemesModule.forRoot({ schemes: [apiKey] })], controllers: [DocsController] })(DocsModule);
+const keyValidator = { validate: (key) => (key === 'smoke' ? { key } : null) };
+Module({
+  imports: [lib.SecuritySchemesModule.forRoot({ schemes: [{ scheme: apiKey, validator: keyValidator }] })],
+  controllers: [DocsController],
+})(DocsModule);
 const app = await NestFactory.create(DocsModule, { logger: false });
 const document = lib.applySecurityToDocument(app, SwaggerModule.createDocument(app, new DocumentBuilder().build()));
 console.log(JSON.stringify({ schemes: document.components.securitySchemes, security: document.paths['/me'].get.security }));
