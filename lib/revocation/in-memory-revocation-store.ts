@@ -1,4 +1,5 @@
-import { RevocationStore, type RevocableClaims } from './revocation-store.js';
+import { REVOCATION_MAX_EXPIRES_AT, RevocationStore, type RevocableClaims } from './revocation-store.js';
+import { checkAttempt, checkExpiry, checkId, checkTime } from './store-arguments.js';
 
 /** One revocation, as the Redis store sends and reloads it. `issuedBefore` only for a subject. */
 export type RevocationEntry =
@@ -8,6 +9,12 @@ export type RevocationEntry =
 interface SubjectCutoff {
   issuedBefore: number;
   expiresAt: number;
+}
+
+/** A used one-time id: until when, and the attempt that may still retry it once (see `consumeOnce`). */
+interface UsedId {
+  expiresAt: number;
+  retryable: string | undefined;
 }
 
 /** How often expired entries are looked for, and the least number looked at per pass. */
@@ -58,7 +65,7 @@ export class InMemoryRevocationStore extends RevocationStore {
   private readonly tokens = new ExpiringIds<number>((expiresAt) => expiresAt);
   private readonly sessions = new ExpiringIds<number>((expiresAt) => expiresAt);
   private readonly subjects = new ExpiringIds<SubjectCutoff>((cutoff) => cutoff.expiresAt);
-  private readonly used = new ExpiringIds<number>((expiresAt) => expiresAt);
+  private readonly used = new ExpiringIds<UsedId>((used) => used.expiresAt);
   private timer: NodeJS.Timeout | undefined;
   /** Entries looked at per sweep in this pass: 1/30 of the most entries held since it started (at least 10,000). */
   private passBudget: number | undefined;
@@ -74,12 +81,13 @@ export class InMemoryRevocationStore extends RevocationStore {
     return false;
   }
 
+  /** Times later than `REVOCATION_MAX_EXPIRES_AT` (9999-12-31) are clamped to it, in every method. */
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    this.apply({ kind: 'token', id: checkId('revokeToken', 'jti', jti), expiresAt: checkTime('revokeToken', 'expiresAt', expiresAt) });
+    this.apply({ kind: 'token', id: checkId('revokeToken', 'jti', jti), expiresAt: checkExpiry('revokeToken', expiresAt) });
   }
 
   async revokeSession(sid: string, expiresAt: number): Promise<void> {
-    this.apply({ kind: 'session', id: checkId('revokeSession', 'sid', sid), expiresAt: checkTime('revokeSession', 'expiresAt', expiresAt) });
+    this.apply({ kind: 'session', id: checkId('revokeSession', 'sid', sid), expiresAt: checkExpiry('revokeSession', expiresAt) });
   }
 
   /**
@@ -90,32 +98,44 @@ export class InMemoryRevocationStore extends RevocationStore {
    * the revocation has an `iat` below `issuedBefore` and is refused too (fail closed); a token issued from
    * the next second on is accepted. For a log-in right after "log out everywhere" to work at once, issue
    * tokens with a fractional `iat` (a JWT NumericDate may have one: `iat: Date.now() / 1000`).
+   * `issuedBefore` is a cut-off, not an expiry: it is kept as given (a later one refuses more tokens).
    */
   async revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void> {
     this.apply({
       kind: 'subject',
       id: checkId('revokeSubject', 'sub', sub),
       issuedBefore: checkTime('revokeSubject', 'issuedBefore', issuedBefore),
-      expiresAt: checkTime('revokeSubject', 'expiresAt', expiresAt),
+      expiresAt: checkExpiry('revokeSubject', expiresAt),
     });
   }
 
-  /** True the first time an id is presented, false after, until `expiresAt`. Atomic within this process. */
-  async consumeOnce(id: string, expiresAt: number): Promise<boolean> {
-    return this.consumeOnceNow(checkId('consumeOnce', 'id', id), checkTime('consumeOnce', 'expiresAt', expiresAt));
+  /**
+   * True the first time an id is presented, false after, until `expiresAt`; with an `attempt`, true once
+   * more for the same attempt (see `RevocationStore.consumeOnce`). Atomic within this process.
+   */
+  async consumeOnce(id: string, expiresAt: number, attempt?: string): Promise<boolean> {
+    return this.consumeOnceNow(checkId('consumeOnce', 'id', id), checkExpiry('consumeOnce', expiresAt), checkAttempt(attempt));
   }
 
   /** `consumeOnce`, synchronously. */
-  consumeOnceNow(id: string, expiresAt: number): boolean {
+  consumeOnceNow(id: string, expiresAt: number, attempt?: string): boolean {
     const previous = this.used.map.get(id);
-    if (previous !== undefined && previous > Date.now() / 1000) return false;
-    this.used.map.set(id, expiresAt);
+    if (previous !== undefined && previous.expiresAt > Date.now() / 1000) {
+      if (attempt === undefined || previous.retryable !== attempt) return false;
+      previous.retryable = undefined; // this attempt's one retry
+      return true;
+    }
+    this.used.map.set(id, { expiresAt: Math.min(expiresAt, REVOCATION_MAX_EXPIRES_AT), retryable: attempt });
     this.startSweeping();
     return true;
   }
 
-  /** Records a revocation (kept: the latest `expiresAt` and, for a subject, the latest `issuedBefore`). */
-  apply(entry: RevocationEntry): void {
+  /**
+   * Records a revocation (kept: the latest `expiresAt` and, for a subject, the latest `issuedBefore`). An
+   * `expiresAt` after `REVOCATION_MAX_EXPIRES_AT` (from Redis, written by an older version) is clamped.
+   */
+  apply(received: RevocationEntry): void {
+    const entry = received.expiresAt > REVOCATION_MAX_EXPIRES_AT ? { ...received, expiresAt: REVOCATION_MAX_EXPIRES_AT } : received;
     if (entry.kind === 'subject') {
       const cutoff = this.subjects.map.get(entry.id);
       if (cutoff === undefined) this.subjects.map.set(entry.id, { issuedBefore: entry.issuedBefore, expiresAt: entry.expiresAt });
@@ -181,16 +201,4 @@ export class InMemoryRevocationStore extends RevocationStore {
     this.timer = undefined;
     this.passBudget = undefined;
   }
-}
-
-function checkId(method: string, name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`RevocationStore.${method}: ${name} must be a non-empty string.`);
-  return value;
-}
-
-function checkTime(method: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`RevocationStore.${method}: ${name} must be a time in seconds since the epoch (a JWT NumericDate).`);
-  }
-  return value;
 }

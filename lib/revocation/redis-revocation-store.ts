@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
 import { SecurityHttpException } from '../security.exception.js';
 import { InMemoryRevocationStore, type RevocationEntry } from './in-memory-revocation-store.js';
-import { RevocationStore, type RevocableClaims } from './revocation-store.js';
+import { REVOCATION_MAX_EXPIRES_AT, RevocationStore, type RevocableClaims } from './revocation-store.js';
+import { checkAttempt, checkExpiry, checkId } from './store-arguments.js';
 
 export interface RedisRevocationStoreOptions {
   /**
@@ -27,24 +28,49 @@ const PAGE = 5000;
 const WRITE_BATCH = 1000;
 
 /**
- * Adds revocations, drops expired ones, keeps each sorted set's TTL at its last entry's expiry, and publishes
- * the new entries, atomically. KEYS: the token, session and subject sets. ARGV: now (s), channel, message,
- * then (set index, expiresAt, member) triples. ZADD GT keeps the latest expiry of a member (Redis >= 6.2).
+ * Adds revocations, publishes them, drops expired ones and keeps each sorted set's TTL at its last entry's
+ * expiry, atomically. KEYS: the token, session and subject sets. ARGV: now (s), channel, message, then (set
+ * index, expiresAt, member) triples. ZADD GT keeps the latest expiry of a member (Redis >= 6.2).
+ *
+ * Nothing after a ZADD may fail (a script that stops keeps its earlier writes and skips the rest): the
+ * expiries sent are checked and clamped before, the PUBLISH comes right after the ZADDs, and the TTL is
+ * clamped too and sent as integer text (a Lua number would be sent as "1e+18", which EXPIREAT refuses),
+ * even for a member written by an older version with a larger score.
  */
 const WRITE_SCRIPT = `
 local now = tonumber(ARGV[1])
 for i = 4, #ARGV, 3 do
   redis.call('ZADD', KEYS[tonumber(ARGV[i])], 'GT', ARGV[i + 1], ARGV[i + 2])
 end
+if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 for k = 1, #KEYS do
   redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)
   local last = redis.call('ZRANGE', KEYS[k], -1, -1, 'WITHSCORES')
-  if last[2] then redis.call('EXPIREAT', KEYS[k], math.ceil(tonumber(last[2])) + 1) end
+  if last[2] then
+    local at = math.min(math.ceil(tonumber(last[2])), ${REVOCATION_MAX_EXPIRES_AT}) + 1
+    redis.call('EXPIREAT', KEYS[k], string.format('%d', at))
+  end
 end
-if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return 1`;
 
+/**
+ * consumeOnce: marks the id used until ARGV[1] (integer seconds) unless it is; ARGV[2] is the attempt ('' for
+ * none). The value is '1' (no attempt), '?<attempt>' (the attempt may retry once) or '!' (it did).
+ */
+const CONSUME_SCRIPT = `
+local held = redis.call('GET', KEYS[1])
+if not held then
+  redis.call('SET', KEYS[1], ARGV[2] == '' and '1' or ('?' .. ARGV[2]), 'EXAT', ARGV[1])
+  return 1
+end
+if ARGV[2] ~= '' and held == '?' .. ARGV[2] then
+  redis.call('SET', KEYS[1], '!', 'KEEPTTL')
+  return 1
+end
+return 0`;
+
 type WriteCommand = (keys: [string, string, string], now: string, channel: string, message: string, ...triples: string[]) => Promise<unknown>;
+type ConsumeCommand = (key: string, expireAt: string, attempt: string) => Promise<number>;
 
 /**
  * Revocations shared by every instance through Redis, without a round trip per request: each instance
@@ -54,8 +80,10 @@ type WriteCommand = (keys: [string, string, string], now: string, channel: strin
  * In Redis, each kind (jti, sid, subject) is one sorted set scored by expiry: a reload reads exactly these
  * entries with ZSCAN (no SCAN of the whole keyspace), every write drops the expired ones with
  * ZREMRANGEBYSCORE, and each set's TTL follows its last entry, so an idle set disappears with its tokens.
- * A revocation is written with one atomic script that also publishes it. `consumeOnce` is one
- * `SET key NX EXAT exp`.
+ * A revocation is written with one atomic script that also publishes it. `consumeOnce` is one script
+ * (`GET`, then `SET EXAT` when the id is new). Expiries after `REVOCATION_MAX_EXPIRES_AT` are clamped to it.
+ * A failing write (Redis refusing it) does not stop the next ones, pub/sub, or the start-up of an instance:
+ * start-up needs the load (reads) only.
  *
  * A revocation is never forgotten: at each (re)connection an instance writes back what it holds and Redis
  * lacks (Redis restarted empty, or revocations taken while it was down). Run production Redis with
@@ -82,6 +110,7 @@ export class RedisRevocationStore extends RevocationStore {
   private client: Redis | undefined;
   private subscriber: Redis | undefined;
   private write: WriteCommand | undefined;
+  private consume: ConsumeCommand | undefined;
   private subscribed = false;
   private closed = false;
   private unreachable = false;
@@ -116,33 +145,33 @@ export class RedisRevocationStore extends RevocationStore {
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
     await this.local.revokeToken(jti, expiresAt);
-    await this.send([{ kind: 'token', id: jti, expiresAt }]);
+    await this.send([{ kind: 'token', id: jti, expiresAt: checkExpiry('revokeToken', expiresAt) }]);
   }
 
   async revokeSession(sid: string, expiresAt: number): Promise<void> {
     await this.local.revokeSession(sid, expiresAt);
-    await this.send([{ kind: 'session', id: sid, expiresAt }]);
+    await this.send([{ kind: 'session', id: sid, expiresAt: checkExpiry('revokeSession', expiresAt) }]);
   }
 
   /** See `InMemoryRevocationStore.revokeSubject` for the `iat` boundary. */
   async revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void> {
     await this.local.revokeSubject(sub, issuedBefore, expiresAt);
-    await this.send([{ kind: 'subject', id: sub, issuedBefore, expiresAt }]);
+    await this.send([{ kind: 'subject', id: sub, issuedBefore, expiresAt: checkExpiry('revokeSubject', expiresAt) }]);
   }
 
   /**
-   * True for the first call with this id across every instance (one `SET NX EXAT`), false after. Throws a
-   * 503 `SecurityHttpException` with `Retry-After` while Redis is unreachable: it cannot be atomic without it.
+   * True for the first call with this id across every instance, false after; with an `attempt`, true once
+   * more for the same attempt (see `RevocationStore.consumeOnce`). Throws a 503 `SecurityHttpException` with
+   * `Retry-After` while Redis is unreachable or too slow: it cannot be atomic without it. The write may still
+   * land after a timeout: that is what `attempt` is for.
    */
-  async consumeOnce(id: string, expiresAt: number): Promise<boolean> {
-    if (typeof id !== 'string' || id === '') throw new TypeError('RevocationStore.consumeOnce: id must be a non-empty string.');
-    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) {
-      throw new TypeError('RevocationStore.consumeOnce: expiresAt must be a time in seconds since the epoch (a JWT NumericDate).');
-    }
-    const expireAt = Math.max(Math.ceil(expiresAt), Math.floor(Date.now() / 1000) + 1);
+  async consumeOnce(id: string, expiresAt: number, attempt?: string): Promise<boolean> {
+    checkId('consumeOnce', 'id', id);
+    const expireAt = Math.max(Math.ceil(checkExpiry('consumeOnce', expiresAt)), Math.floor(Date.now() / 1000) + 1);
+    const attemptText = checkAttempt(attempt) ?? '';
     try {
-      if (!this.client) throw new Error('not connected');
-      return (await this.client.set(this.oncePrefix + id, '1', 'EXAT', expireAt, 'NX')) === 'OK';
+      if (!this.consume) throw new Error('not connected');
+      return (await this.consume(this.oncePrefix + id, String(expireAt), attemptText)) === 1;
     } catch (error) {
       this.markUnreachable(error);
       this.retryLater(); // a sync that succeeds ends the outage (and its warning) even if the connection never dropped
@@ -203,8 +232,10 @@ export class RedisRevocationStore extends RevocationStore {
     }
     if (this.closed) return void this.close();
     this.client.defineCommand('nssRevocationWrite', { numberOfKeys: 3, lua: WRITE_SCRIPT });
-    const client = this.client as unknown as { nssRevocationWrite: WriteCommand };
+    this.client.defineCommand('nssConsumeOnce', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
+    const client = this.client as unknown as { nssRevocationWrite: WriteCommand; nssConsumeOnce: ConsumeCommand };
     this.write = (...args) => client.nssRevocationWrite(...args);
+    this.consume = (...args) => client.nssConsumeOnce(...args);
 
     const loaded = new Promise<void>((resolve) => (this.synced = resolve));
     for (const connection of [this.client, this.subscriber]) {
@@ -285,6 +316,7 @@ export class RedisRevocationStore extends RevocationStore {
           }
         } while (cursor !== '0');
       }
+      this.synced?.(); // loaded: start-up does not wait for the writes below (Redis may refuse writes)
       const missing: RevocationEntry[] = [];
       if (inRedis) {
         for (const entry of this.local.entries()) {
@@ -297,7 +329,6 @@ export class RedisRevocationStore extends RevocationStore {
         this.unreachable = false;
         this.logger.log(`Redis is reachable again: ${loaded} revocations loaded, ${missing.length} written back.`);
       }
-      this.synced?.();
     } catch (error) {
       this.markUnreachable(error);
       this.retryLater();

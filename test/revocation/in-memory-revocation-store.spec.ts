@@ -1,4 +1,4 @@
-import { InMemoryRevocationStore, revokedTokenError, assertNotRevoked } from 'nestjs-security-schemes';
+import { InMemoryRevocationStore, revokedTokenError, assertNotRevoked, REVOCATION_MAX_EXPIRES_AT } from 'nestjs-security-schemes';
 
 const now = () => Date.now() / 1000;
 
@@ -48,6 +48,35 @@ describe('InMemoryRevocationStore', () => {
     const answers = await Promise.all(Array.from({ length: 100 }, () => store.consumeOnce('refresh-1', now() + 60)));
     expect(answers.filter(Boolean)).toHaveLength(1);
     expect(await store.consumeOnce('refresh-2', now() + 60)).toBe(true);
+  });
+
+  it('with an attempt, answers the same attempt true once more (a retry whose first answer was lost), every other call false', async () => {
+    expect(await store.consumeOnce('refresh-3', now() + 60, 'attempt-1')).toBe(true);
+    expect(await store.consumeOnce('refresh-3', now() + 60, 'attempt-2')).toBe(false);
+    expect(await store.consumeOnce('refresh-3', now() + 60)).toBe(false);
+    expect(await store.consumeOnce('refresh-3', now() + 60, 'attempt-1')).toBe(true);
+    expect(await store.consumeOnce('refresh-3', now() + 60, 'attempt-1')).toBe(false);
+    // Consumed without an attempt: no retry for anyone.
+    expect(await store.consumeOnce('refresh-4', now() + 60)).toBe(true);
+    expect(await store.consumeOnce('refresh-4', now() + 60, 'attempt-1')).toBe(false);
+    await expect(store.consumeOnce('refresh-5', now() + 60, '')).rejects.toThrow('attempt must be a non-empty string');
+  });
+
+  it(`clamps every expiry after 9999-12-31 (${REVOCATION_MAX_EXPIRES_AT}) to it; keeps a cut-off as given`, async () => {
+    await store.revokeToken('huge', 1e18);
+    await store.revokeSession('huge', Number.MAX_VALUE);
+    await store.revokeSubject('huge', 1e18, 1e18);
+    store.apply({ kind: 'token', id: 'from-redis', expiresAt: 1e30 });
+    expect([...store.entries()]).toEqual([
+      { kind: 'token', id: 'huge', expiresAt: REVOCATION_MAX_EXPIRES_AT },
+      { kind: 'token', id: 'from-redis', expiresAt: REVOCATION_MAX_EXPIRES_AT },
+      { kind: 'session', id: 'huge', expiresAt: REVOCATION_MAX_EXPIRES_AT },
+      { kind: 'subject', id: 'huge', issuedBefore: 1e18, expiresAt: REVOCATION_MAX_EXPIRES_AT },
+    ]);
+    expect(store.isRevoked({ sub: 'huge', iat: 1e17 })).toBe(true);
+    expect(await store.consumeOnce('huge', 1e18)).toBe(true);
+    expect(await store.consumeOnce('huge', 1e18)).toBe(false);
+    await expect(store.revokeToken('a', Number.POSITIVE_INFINITY)).rejects.toThrow('expiresAt must be a time in seconds');
   });
 
   it('drops entries whose time has passed, and only those', async () => {

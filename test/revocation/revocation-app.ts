@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Post } from '@nestjs/common';
+import { Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { CurrentUser, HTTPBearer, JwtValidator, RevocationStore, Security, type JwtClaims } from 'nestjs-security-schemes';
 import { craftJws, now } from '../jwt/craft';
 
@@ -25,7 +25,7 @@ export function jtiOf(token: string): string {
 
 export const jwt = (revocation?: RevocationStore | false) => new JwtValidator({ key: SECRET, algorithms: ['HS256'], revocation });
 
-/** GET /me (bearer JWT), POST /logout (revokes the presented token), POST /once/:id (consumeOnce). */
+/** GET /me (bearer JWT), POST /logout (revokes the presented token), POST /once/:id?attempt= (consumeOnce). */
 @Controller()
 export class AccountController {
   constructor(private readonly revocations: RevocationStore) {}
@@ -44,7 +44,7 @@ export class AccountController {
   }
 
   @Post('once/:id')
-  async once(@Param('id') id: string) {
-    return { first: await this.revocations.consumeOnce(id, now() + 60) };
+  async once(@Param('id') id: string, @Query('attempt') attempt?: string) {
+    return { first: await this.revocations.consumeOnce(id, now() + 60, attempt) };
   }
 }
