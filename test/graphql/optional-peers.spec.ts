@@ -26,7 +26,7 @@ describe.each(PLATFORMS)('an HTTP-only application without the optional peers (%
   it('loads the library and protects its routes', async () => {
     expect(() => require('graphql')).toThrow('graphql is not installed');
     const { http, close } = await createTestApp(platform, {
-      imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey] })],
+      imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: apiKey, validator: { validate: (key: string) => (key === 'k' ? key : null) } }] })],
       controllers: [HelloController],
     });
     try {

@@ -60,7 +60,7 @@ class GuardedGateway {
 
 function compile(controllers: Type[], providers: Type[] = [], defaultSecurity = false) {
   return Test.createTestingModule({
-    imports: [SecuritySchemesModule.forRoot({ schemes: [apiKey], ...(defaultSecurity && { defaultSecurity: [apiKey] }) })],
+    imports: [SecuritySchemesModule.forRoot({ schemes: [{ scheme: apiKey, validator: { validate: () => null } }], ...(defaultSecurity && { defaultSecurity: [apiKey] }) })],
     controllers,
     providers,
   }).compile();
