@@ -5,7 +5,8 @@ import * as zlib from 'node:zlib';
 
 // Content-Encoding of form bodies, handled as Express's body-parser handles it, so that a form reads the
 // same on Express and Fastify: gzip, deflate and br (and zstd where Node has it) are decoded; any other
-// coding is a 415; a body that does not decode is a 400. The answers have body-parser's exact bodies.
+// coding is a 415; a body that does not decode is a 400. The answers have body-parser's exact bodies (and
+// Fastify's, for a body over its limit).
 
 /** The request's content coding, lower-cased; `identity` when none is given. */
 export function contentEncoding(headers: IncomingHttpHeaders): string {
@@ -38,4 +39,10 @@ export function unsupportedEncoding(encoding: string): HttpException {
 /** 400, as body-parser answers a body that does not decode. */
 export function undecodableBody(): HttpException {
   return new HttpException({ statusCode: 400, message: 'Bad Request' }, 400);
+}
+
+/** 413, as body-parser (Express) or Fastify answers a body over its limit. */
+export function bodyTooLarge(platform: 'express' | 'fastify'): HttpException {
+  const message = platform === 'express' ? 'request entity too large' : 'Request body is too large';
+  return new HttpException({ statusCode: 413, message }, 413);
 }

@@ -16,8 +16,12 @@ export const MULTIPART = 'multipart/form-data';
 
 const logger = new Logger('RequestBody');
 
-/** A token request is tiny: these caps only stop abuse. Files in the form count towards the body size. */
-const FORM_LIMITS = { bodyBytes: 100 * 1024, fields: 32 } as const;
+/**
+ * A token request is tiny: these caps only stop abuse. Files in the form count towards the body size. A coded
+ * body is capped twice at `bodyBytes`: as sent (which stops padding, such as empty deflate blocks that decode
+ * to nothing) and decoded (which stops a small body that decodes to a large one).
+ */
+export const FORM_LIMITS = { bodyBytes: 100 * 1024, fields: 32 } as const;
 
 /** An Express request, or a Fastify request (whose Node request is `raw`). */
 interface FormRequest {
@@ -25,6 +29,11 @@ interface FormRequest {
   body?: unknown;
   raw?: Readable;
   [DECODED_BODY]?: boolean;
+}
+
+/** An Express response, or a Fastify reply: both have `header(name, value)`. */
+export interface FormResponse {
+  header(name: string, value: string): unknown;
 }
 
 /** Route handlers with an `@OAuth2PasswordForm()` parameter: the module installs its body hooks only for apps that have one. */
@@ -42,7 +51,7 @@ export type FormFields = Record<string, unknown>;
  * is used as is; otherwise the request stream is read here. A request without a body is an empty form;
  * a body of any other type (JSON included) is a 415 that names the accepted types.
  */
-export async function readFormFields(request: FormRequest, accepted: readonly string[]): Promise<FormFields> {
+export async function readFormFields(request: FormRequest, response: FormResponse, accepted: readonly string[]): Promise<FormFields> {
   const { headers } = request;
   const type = mediaType(headers['content-type']);
   if (!accepted.includes(type)) {
@@ -61,7 +70,7 @@ export async function readFormFields(request: FormRequest, accepted: readonly st
   }
   const stream = request.raw ?? (request as unknown as Readable);
   if (stream.readableEnded) return {};
-  return parseStream(stream, headers, encoding);
+  return parseStream(stream, response, headers, encoding);
 }
 
 function hasBody(headers: IncomingHttpHeaders): boolean {
@@ -75,10 +84,10 @@ export function mediaType(header: string | undefined): string {
 }
 
 /**
- * Reads a form with busboy: text fields only (files are skipped), within `FORM_LIMITS` (counted after
- * decoding, so a small compressed body cannot expand past them).
+ * Reads a form with busboy: text fields only (files are skipped), within `FORM_LIMITS`. A coded body's size
+ * is counted as sent and decoded, so that neither padding nor a small body that expands gets past the cap.
  */
-function parseStream(stream: Readable, headers: IncomingHttpHeaders, encoding: string): Promise<FormFields> {
+function parseStream(stream: Readable, response: FormResponse, headers: IncomingHttpHeaders, encoding: string): Promise<FormFields> {
   const declaredLength = Number(headers['content-length']);
   if (declaredLength > FORM_LIMITS.bodyBytes) return Promise.reject(tooLarge());
   let decoder: Transform | undefined;
@@ -105,10 +114,17 @@ function parseStream(stream: Readable, headers: IncomingHttpHeaders, encoding: s
     }
 
     let received = 0;
+    let receivedEncoded = 0;
     let settled = false;
     const countBytes = (chunk: Buffer) => {
       received += chunk.length;
       if (received > FORM_LIMITS.bodyBytes) fail(tooLarge());
+    };
+    // A coded body over the cap as sent is padding (empty deflate blocks decode to nothing): it is not read
+    // further, and the answer closes the connection.
+    const countEncodedBytes = (chunk: Buffer) => {
+      receivedEncoded += chunk.length;
+      if (receivedEncoded > FORM_LIMITS.bodyBytes) fail(tooLarge(), false);
     };
     // The client went away mid-body (Node reports it as an error, then a close).
     const onAbort = () => {
@@ -123,17 +139,18 @@ function parseStream(stream: Readable, headers: IncomingHttpHeaders, encoding: s
     const finish = () => {
       settled = true;
       decoded.off('data', countBytes);
-      stream.off('error', onAbort).off('close', onStreamClose);
+      stream.off('data', countEncodedBytes).off('error', onAbort).off('close', onStreamClose);
     };
-    const fail = (error: Error) => {
+    const fail = (error: Error, readRest = true) => {
       if (settled) return;
       finish();
       decoded.unpipe(parser);
       if (decoder) {
-        stream.unpipe(decoder);
+        stream.unpipe(decoder); // pauses the stream
         decoder.destroy();
       }
-      stream.resume(); // discard the rest, so that the answer reaches the client
+      if (readRest) stream.resume(); // discard the rest, so that the answer reaches the client
+      else response.header('Connection', 'close');
       reject(error);
     };
 
@@ -151,7 +168,7 @@ function parseStream(stream: Readable, headers: IncomingHttpHeaders, encoding: s
     });
     stream.on('error', onAbort).on('close', onStreamClose);
     decoded.on('data', countBytes);
-    if (decoder) stream.pipe(decoder.on('error', onDecoderError));
+    if (decoder) stream.on('data', countEncodedBytes).pipe(decoder.on('error', onDecoderError));
     decoded.pipe(parser);
   });
 }

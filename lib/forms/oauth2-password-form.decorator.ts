@@ -1,6 +1,6 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { SWAGGER_API_CONSUMES, SWAGGER_API_PARAMETERS } from '../security.swagger-metadata.js';
-import { FORM_HANDLERS, MULTIPART, readFormFields, URLENCODED, type FormFields } from './form-body.js';
+import { FORM_HANDLERS, MULTIPART, readFormFields, URLENCODED, type FormFields, type FormResponse } from './form-body.js';
 import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
 import { OAuth2RefreshTokenRequestForm, type OAuth2TokenRequestForm } from './oauth2-refresh-token-request-form.js';
 
@@ -87,8 +87,8 @@ class OAuth2FormPipe implements PipeTransform {
     readonly grants: Grants,
   ) {}
 
-  async transform(request: Parameters<typeof readFormFields>[0]): Promise<OAuth2TokenRequestForm> {
-    return toForm(await readFormFields(request, this.accepted), this.strict, this.grants);
+  async transform({ request, response }: RequestAndResponse): Promise<OAuth2TokenRequestForm> {
+    return toForm(await readFormFields(request, response, this.accepted), this.strict, this.grants);
   }
 }
 
@@ -103,7 +103,16 @@ function pipeFor(strict: boolean, multipart: boolean, grants: Grants): OAuth2For
   return pipe;
 }
 
-const RequestParam = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest());
+interface RequestAndResponse {
+  request: Parameters<typeof readFormFields>[0];
+  /** To close the connection when a body is refused unread. */
+  response: FormResponse;
+}
+
+const RequestParam = createParamDecorator((_data: unknown, context: ExecutionContext): RequestAndResponse => {
+  const http = context.switchToHttp();
+  return { request: http.getRequest(), response: http.getResponse() };
+});
 
 /** The request body's schema, as FastAPI documents its password form (OpenAPI 3.0, so without `null`). */
 function oauth2PasswordFormSchema(strict = false) {
