@@ -121,7 +121,7 @@ export class RemoteKeySet {
       if (this.jwksUri === undefined && 'discoveryUrl' in this.source) this.jwksUri = await this.discover(this.source);
       const document = await this.getJson(this.jwksUri!);
       const entries = Array.isArray(document.keys) ? (document.keys as unknown[]) : undefined;
-      if (!entries) throw new Error('the JWKS has no "keys" array');
+      if (!entries) throw new Error(`GET ${this.jwksUri} answered no "keys" array`);
       const keys = new Map<string, KeyObject[]>();
       const published = new Set<string>();
       for (const entry of entries) {
@@ -163,7 +163,7 @@ export class RemoteKeySet {
         `the discovery document ${source.discoveryUrl} names the issuer ${JSON.stringify(document.issuer)}, not the configured ${JSON.stringify(source.issuer)}`,
       );
     }
-    if (typeof document.jwks_uri !== 'string') throw new Error('the discovery document has no jwks_uri');
+    if (typeof document.jwks_uri !== 'string') throw new Error(`the discovery document ${source.discoveryUrl} has no jwks_uri`);
     return new URL(document.jwks_uri).href;
   }
 
