@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { checkResponseHeaders, isScopeToken, quoteString } from './header-values.js';
+import { closestScope } from './known-scopes.js';
 import { headersOf } from './security.exception.js';
 import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transports/handlers.js';
 import { connectionContext, connectionHandlerOf, installConnectionHook, setConnectionCheck } from './transports/websocket.js';
@@ -147,7 +148,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     this.discoverTransportHandlers();
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     for (const binding of this.bindings.values()) {
       this.resolveValidator(binding);
       // JwtValidator (or any validator with this method) checks the module's revocation store unless it has its own.
@@ -155,6 +156,12 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
       if (this.revocation && typeof validator?.useModuleRevocationStore === 'function') validator.useModuleRevocationStore(this.revocation);
     }
     this.checkTransportsAtStartup();
+    // Token validators fetch their issuers' discovery and keys once (a provider that is down is not fatal;
+    // a configured issuer that does not match the discovered one is logged as a configuration error).
+    const validators = new Set([...this.bindings.values()].map((binding) => binding.validator));
+    await Promise.all(
+      [...validators].map((validator) => (validator as { onSecurityModuleInit?: () => Promise<void> } | undefined)?.onSecurityModuleInit?.()),
+    );
   }
 
   /**
@@ -449,9 +456,10 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
         throw new Error(`${route}: scope ${JSON.stringify(scope)} of scheme "${scheme.schemeName}" is not a valid OAuth2 scope token.`);
       }
       if (declared && !declared.includes(scope)) {
+        const closest = closestScope(scope, declared);
         throw new Error(
           `${route} requires scope "${scope}" of scheme "${scheme.schemeName}", which declares only: ` +
-            `${declared.length ? declared.join(', ') : '(no scopes)'}.`,
+            `${declared.length ? declared.join(', ') : '(no scopes)'}.${closest ? ` Did you mean "${closest}"?` : ''}`,
         );
       }
     }
