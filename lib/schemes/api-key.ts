@@ -4,12 +4,13 @@ import {
   definedOnly,
   firstHeaderValue,
   SecurityScheme,
+  type KnownScopesOptions,
   type SecurityRequest,
   type SecuritySchemeObject,
   type SecuritySchemeOptions,
 } from './security-scheme.js';
 
-export interface APIKeyOptions extends SecuritySchemeOptions {
+export interface APIKeyOptions extends SecuritySchemeOptions, KnownScopesOptions {
   /** Name of the header, query parameter or cookie that carries the key. */
   name: string;
 }
@@ -27,6 +28,7 @@ export abstract class APIKeyBase extends SecurityScheme<string> {
       throw new Error(`${new.target.name}: "name" must be a non-empty string.`);
     }
     this.name = options.name;
+    this.declareScopes(options.scopes);
   }
 
   /** API keys have no standard challenge; FastAPI sends `APIKey`, and so do we. */

@@ -4,12 +4,13 @@ import type { ResponseHeaders } from '../security.exception.js';
 import {
   definedOnly,
   SecurityScheme,
+  type KnownScopesOptions,
   type SecurityRequest,
   type SecuritySchemeObject,
   type SecuritySchemeOptions,
 } from './security-scheme.js';
 
-export interface HTTPBaseOptions extends SecuritySchemeOptions {
+export interface HTTPBaseOptions extends SecuritySchemeOptions, KnownScopesOptions {
   /** The auth-scheme word of the `Authorization` header, e.g. `bearer`. */
   scheme: string;
 }
@@ -31,6 +32,7 @@ export class HTTPBase extends SecurityScheme<HTTPAuthorizationCredentials> {
     this.scheme = options.scheme;
     this.schemeLower = options.scheme.toLowerCase();
     this.challenge = titleCase(options.scheme);
+    this.declareScopes(options.scopes);
   }
 
   extract(request: SecurityRequest): HTTPAuthorizationCredentials | null {
@@ -49,7 +51,7 @@ export class HTTPBase extends SecurityScheme<HTTPAuthorizationCredentials> {
   }
 }
 
-export interface HTTPBearerOptions extends SecuritySchemeOptions {
+export interface HTTPBearerOptions extends SecuritySchemeOptions, KnownScopesOptions {
   /** A hint for OpenAPI, e.g. `JWT`. */
   bearerFormat?: string;
 }
@@ -73,12 +75,12 @@ export class HTTPBearer extends HTTPBase {
  * extracts the header: verify the digest in a validator.
  */
 export class HTTPDigest extends HTTPBase {
-  constructor(options: SecuritySchemeOptions = {}) {
+  constructor(options: SecuritySchemeOptions & KnownScopesOptions = {}) {
     super({ ...options, scheme: 'digest' });
   }
 }
 
-export interface HTTPBasicOptions extends SecuritySchemeOptions {
+export interface HTTPBasicOptions extends SecuritySchemeOptions, KnownScopesOptions {
   /** Sent as `WWW-Authenticate: Basic realm="<realm>"`, escaped as a quoted-string. Printable ASCII only. */
   realm?: string;
 }
@@ -99,6 +101,7 @@ export class HTTPBasic extends SecurityScheme<HTTPBasicCredentials> {
     if (options.realm !== undefined) checkHeaderText(new.target.name, 'realm', options.realm);
     this.realm = options.realm;
     this.challenge = options.realm ? `Basic realm=${quoteString(options.realm)}` : 'Basic';
+    this.declareScopes(options.scopes);
   }
 
   extract(request: SecurityRequest): HTTPBasicCredentials | null {

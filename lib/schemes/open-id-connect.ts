@@ -3,12 +3,13 @@ import {
   definedOnly,
   rawAuthorization,
   SecurityScheme,
+  type KnownScopesOptions,
   type SecurityRequest,
   type SecuritySchemeObject,
   type SecuritySchemeOptions,
 } from './security-scheme.js';
 
-export interface OpenIdConnectOptions extends SecuritySchemeOptions {
+export interface OpenIdConnectOptions extends SecuritySchemeOptions, KnownScopesOptions {
   /** The discovery document URL, emitted exactly as given. */
   openIdConnectUrl: string;
 }
@@ -23,6 +24,7 @@ export class OpenIdConnect extends SecurityScheme<string> {
       throw new Error(`${new.target.name}: "openIdConnectUrl" must be a non-empty string.`);
     }
     this.openIdConnectUrl = options.openIdConnectUrl;
+    this.declareScopes(options.scopes);
   }
 
   extract(request: SecurityRequest): string | null {

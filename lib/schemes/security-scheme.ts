@@ -1,4 +1,5 @@
 import type { HttpException } from '@nestjs/common';
+import { isScopeToken } from '../header-values.js';
 import { SecurityHttpException, type ResponseHeaders } from '../security.exception.js';
 
 /** The parts of an Express or Fastify request that the schemes read. */
@@ -47,6 +48,16 @@ export interface SecuritySchemeOptions {
 }
 
 /**
+ * The `scopes` option of the schemes that have no OAuth2 scope map (API keys, HTTP, OpenID Connect): the
+ * scope names routes may require of the scheme. Declared, a route requiring any other scope is a start-up
+ * error naming the route, the scope and the known ones; not declared, any scope may be required.
+ */
+export interface KnownScopesOptions {
+  /** Every scope a route may require of this scheme, e.g. `['items:read', 'items:write']`. Default: any. */
+  scopes?: readonly string[];
+}
+
+/**
  * A security scheme: it extracts credentials from a request, builds the 401 challenge when they are
  * missing, and describes itself for OpenAPI. Subclass a concrete scheme to change any of the three.
  */
@@ -54,6 +65,8 @@ export abstract class SecurityScheme<TCredentials = unknown> {
   readonly schemeName: string;
   readonly description?: string;
   readonly autoError: boolean;
+  /** The scopes declared with `declareScopes` (the `scopes` option of schemes without a scope map). */
+  private knownScopes: readonly string[] | undefined;
 
   protected constructor(options: SecuritySchemeOptions = {}) {
     const schemeName = options.schemeName ?? new.target.name;
@@ -83,9 +96,27 @@ export abstract class SecurityScheme<TCredentials = unknown> {
     return new SecurityHttpException(401, 'Not authenticated', this.makeAuthenticateHeaders());
   }
 
-  /** Scope names this scheme declares (an OAuth2 scope map), or `undefined` when it declares none. */
+  /**
+   * Scope names this scheme declares (an OAuth2 scope map, or the `scopes` option of the other schemes), or
+   * `undefined` when it declares none: then routes may require any scope of it.
+   */
   get declaredScopes(): readonly string[] | undefined {
-    return undefined;
+    return this.knownScopes;
+  }
+
+  /**
+   * Records the `scopes` option of a scheme without a scope map (see `KnownScopesOptions`), checked now: a
+   * list of valid OAuth2 scope tokens. `undefined` declares nothing.
+   */
+  protected declareScopes(scopes: unknown): void {
+    if (scopes === undefined) return;
+    if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string' && isScopeToken(scope))) {
+      throw new Error(
+        `${this.constructor.name}: scopes must be a list of scope names (printable ASCII without spaces, quotes or ` +
+          `backslashes), got ${JSON.stringify(scopes)}.`,
+      );
+    }
+    this.knownScopes = Object.freeze([...new Set(scopes as string[])]);
   }
 }
 
