@@ -12,6 +12,7 @@ import type {
 import { SecurityRegistry } from './security.registry.js';
 import { revocationStoreProvider } from './revocation/revocation-store.provider.js';
 import { RevocationStore } from './revocation/revocation-store.js';
+import { markRegistration } from './single-registration.js';
 
 /**
  * Registers the security schemes, their validators and (by default) a global `SecurityGuard`.
@@ -20,12 +21,12 @@ import { RevocationStore } from './revocation/revocation-store.js';
 @Module({})
 export class SecuritySchemesModule {
   static forRoot<const T extends readonly SchemeEntry[]>(options: SecuritySchemesModuleOptions<T>): DynamicModule {
-    return SecuritySchemesModule.create([{ provide: SECURITY_MODULE_OPTIONS, useValue: options }], options?.globalGuard);
+    return markRegistration(SecuritySchemesModule.create([{ provide: SECURITY_MODULE_OPTIONS, useValue: options }], options?.globalGuard), 'forRoot');
   }
 
   static forRootAsync<const T extends readonly SchemeEntry[]>(options: SecuritySchemesModuleAsyncOptions<T>): DynamicModule {
     const module = SecuritySchemesModule.create(SecuritySchemesModule.asyncProviders(options), options.globalGuard);
-    return { ...module, imports: [...(module.imports ?? []), ...(options.imports ?? [])] };
+    return markRegistration({ ...module, imports: [...(module.imports ?? []), ...(options.imports ?? [])] }, 'forRootAsync');
   }
 
   private static create(optionsProviders: Provider[], globalGuard = true): DynamicModule {

@@ -12,6 +12,7 @@ import {
 import { APP_GUARD, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { checkResponseHeaders, isScopeToken, quoteString } from './header-values.js';
 import { closestScope } from './known-scopes.js';
+import { checkSingleRegistration } from './single-registration.js';
 import { headersOf } from './security.exception.js';
 import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transports/handlers.js';
 import { connectionContext, connectionHandlerOf, installConnectionHook, setConnectionCheck } from './transports/websocket.js';
@@ -128,6 +129,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     private readonly scanner: MetadataScanner,
     @Optional() private readonly revocation?: RevocationStore,
   ) {
+    checkSingleRegistration(moduleRef); // before the schemes: a second forRoot would fail later with a vaguer message
     if (!options || !Array.isArray(options.schemes)) {
       throw new Error('SecuritySchemesModule: options.schemes must be an array of security schemes.');
     }
