@@ -67,6 +67,15 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     this.revocation.useModuleStore(store);
   }
 
+  /**
+   * Called by SecuritySchemesModule at start-up: finds the introspection endpoint through discovery once
+   * (a provider that is down is logged and asked again at the first token; a discovery document naming
+   * another issuer is a configuration error, and tokens are then refused with `issuer_mismatch`).
+   */
+  onSecurityModuleInit(): Promise<void> {
+    return this.client.prepare();
+  }
+
   /** This request's grant: the principal (the answer's claims, or what `toPrincipal` makes of them), the token's scopes and claims. */
   validate(
     credentials: unknown,
@@ -117,6 +126,8 @@ export class IntrospectionClient {
   private readonly discoveryUrl: string;
   private endpoint: string | undefined;
   private discovery: Promise<string> | undefined;
+  /** Set when the discovery document named another issuer: a configuration error, not an outage. */
+  private misconfiguration: string | undefined;
   private readonly audiences: readonly string[] | undefined;
   private readonly readScopes: GrantedScopesReader;
   private readonly inactive: VerifiedTokenCache<RefusalReason> | undefined;
@@ -176,6 +187,11 @@ export class IntrospectionClient {
     return this.readScopes(claims) ?? [];
   }
 
+  /** Finds the endpoint through discovery, if it was not configured; failures are logged, never thrown. */
+  async prepare(): Promise<void> {
+    if (this.endpoint === undefined) await this.discover().catch(() => undefined);
+  }
+
   /** The verified answer about an active token; concurrent calls for one token share one request. */
   introspect(token: string): Promise<IntrospectionClaims> {
     const refused = this.inactive?.get(token);
@@ -189,6 +205,7 @@ export class IntrospectionClient {
   }
 
   private async ask(token: string): Promise<IntrospectionClaims> {
+    if (this.misconfiguration !== undefined) throw new InvalidTokenError('issuer_mismatch', this.misconfiguration);
     const endpoint = this.endpoint ?? (await this.discover());
     const body = new URLSearchParams({ token, token_type_hint: 'access_token' });
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
@@ -242,13 +259,18 @@ export class IntrospectionClient {
     this.discovery ??= this.getJson(this.discoveryUrl)
       .then((document) => {
         if (document.issuer !== this.issuer) {
-          throw new Error(`the discovery document's issuer ${JSON.stringify(document.issuer)} is not the configured ${JSON.stringify(this.issuer)}`);
+          this.misconfiguration =
+            `the discovery document ${this.discoveryUrl} names the issuer ${JSON.stringify(document.issuer)}, ` +
+            `not the configured ${JSON.stringify(this.issuer)}`;
+          this.logger.error(`Configuration error: ${this.misconfiguration}. Its tokens are refused (issuer_mismatch).`);
+          throw new InvalidTokenError('issuer_mismatch', this.misconfiguration);
         }
-        if (typeof document.introspection_endpoint !== 'string') throw new Error('the discovery document has no introspection_endpoint');
+        if (typeof document.introspection_endpoint !== 'string') throw new Error(`the discovery document ${this.discoveryUrl} has no introspection_endpoint`);
         return (this.endpoint = new URL(document.introspection_endpoint).href);
       })
       .catch((error: unknown) => {
         this.discovery = undefined;
+        if (error instanceof InvalidTokenError) throw error;
         this.logger.error(`Could not find the introspection endpoint: ${error instanceof Error ? error.message : String(error)}`);
         throw new IntrospectionUnavailableError(this.retryAfterSeconds);
       });
@@ -256,12 +278,12 @@ export class IntrospectionClient {
   }
 
   private async getJson(url: string): Promise<Record<string, unknown>> {
-    const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+    const response = await fetchOrExplain(`GET ${url}`, url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
     return jsonObject(`GET ${url}`, response);
   }
 
   private async postForJson(url: string, headers: Record<string, string>, body: string): Promise<Record<string, unknown>> {
-    const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    const response = await fetchOrExplain(`POST ${url}`, url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
     if (response.status === 400) {
       // Some providers (oidc-provider) answer 400 unsupported_token_type for a token they cannot introspect (a JWT):
       // the provider does not know it as an active token.
@@ -270,6 +292,17 @@ export class IntrospectionClient {
       throw new Error(`POST ${url} answered 400 ${typeof error === 'string' ? error : ''}`.trim());
     }
     return jsonObject(`POST ${url}`, response);
+  }
+}
+
+/** fetch, whose own error says only "fetch failed": rethrown with the request and the cause (ECONNREFUSED, a timeout...). */
+async function fetchOrExplain(what: string, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: unknown } | null)?.cause ?? error;
+    const message = (cause as { message?: unknown } | null)?.message;
+    throw new Error(`${what} failed: ${typeof message === 'string' ? message : String(cause)}`);
   }
 }
 

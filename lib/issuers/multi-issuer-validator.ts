@@ -124,7 +124,7 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
    * issuer once (see `JwtValidator.onSecurityModuleInit`).
    */
   async onSecurityModuleInit(): Promise<void> {
-    await Promise.all([...this.issuers.values()].map((checks) => checks.jwt?.onSecurityModuleInit()));
+    await Promise.all([...this.issuers.values()].flatMap((checks) => [checks.jwt?.onSecurityModuleInit(), checks.introspection?.prepare()]));
   }
 
   /**
