@@ -1,6 +1,7 @@
-import { BadRequestException, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException, Controller, Header, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiHeader,
   ApiOkResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -28,13 +29,22 @@ export class TokenController {
 
   /**
    * The token endpoint: the password grant (Swagger UI's Authorize dialog posts its form here) and the
-   * refresh-token grant, which returns a new pair and retires the refresh token presented.
+   * refresh-token grant, which returns a new pair and retires the refresh token presented. A refresh sent
+   * with an `Idempotency-Key` header can be retried with the same key (after a 503, a lost answer) once.
    */
   @Post('token')
   @UseGuards(ThrottlerGuard) // attempts per client (IP address)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store') // RFC 6749 section 5.1: tokens must not be cached
   @Header('Pragma', 'no-cache')
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Refresh grant: a new random value per refresh (a UUID), sent again unchanged with its retries. A retry with ' +
+      'the same key and form gets a pair once, even when the first attempt answered 503; without it, a second ' +
+      'presentation of the refresh token is reuse.',
+  })
   @ApiOkResponse({ type: Token })
   @ApiBadRequestResponse({
     description:
@@ -43,8 +53,12 @@ export class TokenController {
   })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this client or for this user name; see Retry-After' })
   @ApiServiceUnavailableResponse({ description: 'Too many logins at once, or the session store is out of reach; see Retry-After' })
-  async token(@OAuth2TokenForm() form: OAuth2TokenRequestForm, @ClientGone() clientGone: AbortSignal): Promise<Token> {
-    if (form instanceof OAuth2RefreshTokenRequestForm) return tokenResponse(await this.auth.refresh(form.refreshToken, form.scopes));
+  async token(
+    @OAuth2TokenForm() form: OAuth2TokenRequestForm,
+    @ClientGone() clientGone: AbortSignal,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ): Promise<Token> {
+    if (form instanceof OAuth2RefreshTokenRequestForm) return tokenResponse(await this.auth.refresh(form.refreshToken, form.scopes, idempotencyKey));
     await this.usernameThrottle.attempt(form.username); // attempts per user name, before any argon2 work
     // A login whose client hangs up while it waits in the argon2 line leaves the line: no verification for nobody.
     const pair = await this.auth.login(form.username, form.password, form.scopes, clientGone);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { RevocationStore, VerifiedTokenCache } from 'nestjs-security-schemes';
+import { RevocationStore, VerifiedTokenCache, type RevocableClaims } from 'nestjs-security-schemes';
 import { SIGNING_KEY } from './signing-key.js';
 
 export const ACCESS_TOKEN_EXPIRE_SECONDS = 30 * 60;
@@ -23,18 +23,21 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 
 /**
  * True when the token has a finite `exp` (jsonwebtoken accepts a token without one, and `1e400` parses
- * as Infinity), and no `iat` or `nbf` in the future beyond the clock tolerance. jsonwebtoken has already
- * refused an `exp` in the past.
+ * as Infinity), and no `iat`, `nbf` or `auth_time` in the future beyond the clock tolerance. jsonwebtoken
+ * has already refused an `exp` in the past.
  */
 function hasValidTimes(payload: jwt.JwtPayload, now = Date.now() / 1000): boolean {
   const notInFuture = (time: unknown) => time === undefined || (typeof time === 'number' && Number.isFinite(time) && time <= now + CLOCK_TOLERANCE_SECONDS);
-  return typeof payload.exp === 'number' && Number.isFinite(payload.exp) && notInFuture(payload.iat) && notInFuture(payload.nbf);
+  return (
+    typeof payload.exp === 'number' && Number.isFinite(payload.exp) && notInFuture(payload.iat) && notInFuture(payload.nbf) && notInFuture(payload.auth_time)
+  );
 }
 
 /**
  * The verified claims of an access or refresh token. `sid` is the session: the family of tokens that one
- * login started and its refreshes continued; `iat` has a fraction (milliseconds), so that "log out
- * everywhere" (`revokeSubject`, at or before a time) spares a login made right after it.
+ * login started and its refreshes continued; `authTime` (claim `auth_time`) is that login's time, carried
+ * unchanged by every refresh. Times have a fraction (milliseconds), so that "log out everywhere"
+ * (`revokeSubject`, at or before a time) spares a login made right after it.
  */
 export interface TokenClaims {
   readonly sub: string;
@@ -42,7 +45,21 @@ export interface TokenClaims {
   readonly jti: string;
   readonly sid: string;
   readonly iat: number | undefined;
+  /** The session's login time; the token's `iat` for a token issued without `auth_time`. */
+  readonly authTime: number | undefined;
   readonly exp: number;
+  /**
+   * What the revocation check reads: `jti`, `sid`, `sub`, and the login time as `iat`, so that "log out
+   * everywhere" (`revokeSubject(sub, now)`) refuses every token of the sessions logged in before it, tokens
+   * that their refreshes issue afterwards included (a refresh in flight when it ran).
+   */
+  readonly revocable: RevocableClaims;
+}
+
+/** Which session new tokens belong to: a login starts one, a refresh continues it (same `sid` and login time). */
+export interface Session {
+  readonly sid: string;
+  readonly authTime: number;
 }
 
 /** An access token and the refresh token that can replace it. */
@@ -52,9 +69,9 @@ export interface TokenPair {
 }
 
 /**
- * Issues and verifies the sample's tokens: HS256 JWTs with `sub`, `scope`, `iat`, `exp`, `jti` and `sid`,
- * access tokens (`typ: at+jwt`, 30 minutes) and refresh tokens (`typ: rt+jwt`, 7 days). Every access token
- * it accepts is checked against the RevocationStore, a cached one included.
+ * Issues and verifies the sample's tokens: HS256 JWTs with `sub`, `scope`, `iat`, `auth_time`, `exp`, `jti`
+ * and `sid`, access tokens (`typ: at+jwt`, 30 minutes) and refresh tokens (`typ: rt+jwt`, 7 days). Every
+ * access token it accepts is checked against the RevocationStore, a cached one included.
  */
 @Injectable()
 export class TokenService {
@@ -66,12 +83,13 @@ export class TokenService {
     private readonly revocations: RevocationStore,
   ) {}
 
-  /** A new pair for `sub`; `sid` continues a session (a refresh), or a new one starts (a login). */
-  issuePair(sub: string, scopes: readonly string[], sid: string = randomUUID()): TokenPair {
+  /** A new pair for `sub`; `session` continues a session (a refresh), or a new one starts now (a login). */
+  issuePair(sub: string, scopes: readonly string[], session?: Session): TokenPair {
     const now = Date.now() / 1000;
+    const { sid, authTime } = session ?? { sid: randomUUID(), authTime: now };
     const scope = scopes.join(' ');
     const sign = (type: string, lifetime: number) =>
-      jwt.sign({ sub, scope, iat: now, exp: Math.floor(now) + lifetime, jti: randomUUID(), sid }, this.key, {
+      jwt.sign({ sub, scope, iat: now, auth_time: authTime, exp: Math.floor(now) + lifetime, jti: randomUUID(), sid }, this.key, {
         algorithm: ALGORITHM,
         header: { alg: ALGORITHM, typ: type }, // jsonwebtoken keeps the `iat` given, with its fraction
       });
@@ -86,7 +104,7 @@ export class TokenService {
    */
   verify(token: string): TokenClaims | null {
     const claims = this.verified.get(token) ?? this.verifyAndCache(token);
-    return claims === null || this.revocations.isRevoked(claims) ? null : claims;
+    return claims === null || this.revocations.isRevoked(claims.revocable) ? null : claims;
   }
 
   /** The claims of a valid refresh token (signature, `typ: rt+jwt`, times), or null. Revocation is the caller's check. */
@@ -110,9 +128,11 @@ export class TokenService {
     }
     const { header, payload } = decoded;
     if (header.typ !== type || typeof payload !== 'object' || !hasValidTimes(payload)) return null;
-    const { sub, scope, jti, sid, iat, exp } = payload as jwt.JwtPayload & { sid?: unknown };
+    const { sub, scope, jti, sid, iat, exp, auth_time } = payload as jwt.JwtPayload & { sid?: unknown; auth_time?: number };
     if (typeof sub !== 'string' || typeof scope !== 'string' || !nonEmpty(jti) || !nonEmpty(sid)) return null;
-    return Object.freeze({ sub, scopes: Object.freeze(scope.split(' ').filter((item) => item !== '')), jti, sid, iat, exp: exp! });
+    const authTime = auth_time ?? iat;
+    const revocable = Object.freeze({ jti, sid, sub, iat: authTime });
+    return Object.freeze({ sub, scopes: Object.freeze(scope.split(' ').filter((item) => item !== '')), jti, sid, iat, authTime, exp: exp!, revocable });
   }
 }
 

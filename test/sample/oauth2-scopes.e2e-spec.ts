@@ -42,9 +42,10 @@ describe.each(PLATFORMS)('sample: OAuth2 scopes tutorial (%s)', (platform) => {
       expect(res.headers['pragma']).toBe('no-cache');
       const decoded = jwt.decode(res.body.access_token, { complete: true })!;
       expect(decoded.header).toEqual({ alg: 'HS256', typ: 'at+jwt' });
-      const { exp, iat, jti, sid, ...claims } = decoded.payload as jwt.JwtPayload;
+      const { exp, iat, jti, sid, auth_time, ...claims } = decoded.payload as jwt.JwtPayload;
       expect(claims).toEqual({ sub: 'johndoe', scope: 'me items' });
       expect([typeof jti, typeof sid]).toEqual(['string', 'string']);
+      expect(auth_time).toBe(iat); // the login time, which refreshes carry
       expect(iat! - before).toBeGreaterThanOrEqual(0);
       expect(iat! - before).toBeLessThan(2);
       expect(res.body.expires_in).toBe(1800);

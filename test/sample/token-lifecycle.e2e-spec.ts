@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { PLATFORMS, type TestApp } from '../utils/platforms';
 import { withEnv } from './env';
-import { bearer, loginPair, postRefresh, startSample } from './sample-app';
+import { bearer, loginPair, postRefresh, signToken, startSample } from './sample-app';
 
 /** Every sample route that takes its access tokens, with the scopes johndoe's login asks for (`me items`). */
 const PROTECTED = ['/users/me', '/users/me/items', '/status', '/reports', '/greeting', '/passport/me', '/oidc/userinfo'];
@@ -64,6 +64,31 @@ describe.each(PLATFORMS)('sample: refresh tokens, logout and logout everywhere (
       expect(answers.map((res) => res.status).sort()).toEqual([200, 400]);
       const winner = answers.find((res) => res.status === 200)!;
       expect(await statuses(winner.body.access_token)).toEqual(everywhere(401)); // the reuse revoked its session
+    });
+
+    it('a retry with the same Idempotency-Key gets a pair once (its first answer may have been lost); a third try, or the token without that key, is reuse', async () => {
+      const retried = (await johndoe()).refresh_token;
+      const key = 'b3c4d7e0-refresh-attempt-1';
+      const first = await postRefresh(t.http, retried).set('Idempotency-Key', key).expect(200);
+      const retry = await postRefresh(t.http, retried).set('Idempotency-Key', key).expect(200);
+      expect(await statuses(retry.body.access_token)).toEqual(everywhere(200));
+      const third = await postRefresh(t.http, retried).set('Idempotency-Key', key);
+      expect([third.status, third.body]).toEqual([400, REUSED]);
+      for (const { body } of [first, retry]) expect(await statuses(body.access_token)).toEqual(everywhere(401));
+
+      // Another key (a thief who has the token but not the attempt), or none: reuse at the second presentation.
+      for (const thiefKey of ['another-key', undefined]) {
+        const token = (await johndoe()).refresh_token;
+        const won = await postRefresh(t.http, token).set('Idempotency-Key', 'the-users-key').expect(200);
+        const replay = postRefresh(t.http, token);
+        const answer = await (thiefKey === undefined ? replay : replay.set('Idempotency-Key', thiefKey));
+        expect([answer.status, answer.body]).toEqual([400, REUSED]);
+        expect(await statuses(won.body.access_token)).toEqual(everywhere(401));
+      }
+      // The same key with another scope is another request: reuse.
+      const scoped = (await johndoe()).refresh_token;
+      await postRefresh(t.http, scoped).set('Idempotency-Key', key).expect(200);
+      expect((await postRefresh(t.http, scoped, 'me').set('Idempotency-Key', key)).body).toEqual(REUSED);
     });
 
     it('a narrower scope is granted; a wider one is 400 invalid_scope and does not use up the token', async () => {
@@ -143,6 +168,22 @@ describe.each(PLATFORMS)('sample: refresh tokens, logout and logout everywhere (
       const again = await johndoe();
       expect(await statuses(again.access_token)).toEqual(everywhere(200));
       await postRefresh(t.http, again.refresh_token).expect(200);
+    });
+
+    it('refuses the tokens of a session logged in before it even when issued after it (by a refresh that was in flight): the login time counts', async () => {
+      const session = await johndoe();
+      const { sid, auth_time } = jwt.decode(session.refresh_token) as jwt.JwtPayload;
+      expect(auth_time).toBe((jwt.decode(session.refresh_token) as jwt.JwtPayload).iat);
+      const rotated = (await postRefresh(t.http, session.refresh_token).expect(200)).body;
+      expect((jwt.decode(rotated.access_token) as jwt.JwtPayload).auth_time).toBe(auth_time); // carried by rotation
+      await t.http.post('/logout/all').set('Authorization', bearer(session.access_token)).expect(204);
+      // What a refresh that passed its checks before the logout would issue after it: same session, new iat.
+      const issuedAfter = { sub: 'johndoe', scope: 'me items', sid, auth_time, iat: Date.now() / 1000 + 0.001 };
+      expect(await statuses(signToken(issuedAfter))).toEqual(everywhere(401));
+      const refreshed = await postRefresh(t.http, signToken(issuedAfter, undefined, undefined, 'rt+jwt'));
+      expect([refreshed.status, refreshed.body]).toEqual([400, INVALID_REFRESH]);
+      // A session logged in after it is untouched.
+      expect(await statuses((await johndoe()).access_token)).toEqual(everywhere(200));
     });
   });
 });
