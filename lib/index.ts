@@ -22,6 +22,8 @@ export * from './security.guard.js';
 export * from './security.registry.js';
 export * from './security.module.js';
 export * from './security.openapi.js';
+export { fakeValidators, TestCredentials } from './testing.js';
+export type { TestIdentities, TestIdentity, TestRequestCredentials } from './testing.js';
 export * from './forms/index.js';
 export * from './passport/index.js';
 export * from './verified-token-cache.js';

@@ -215,6 +215,21 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
     return [...this.bindings.values()].map((binding) => binding.scheme);
   }
 
+  /**
+   * @internal For the testing kit (`fakeValidators`, lib/testing.ts) only: from now on the scheme named
+   * `schemeName` is validated by `validator`. Its extraction, its challenge and every compiled route check
+   * (scopes, claims, step-up) stay as they are; the replaced validator is never resolved or called.
+   */
+  replaceValidator(schemeName: string, validator: SecurityValidator): void {
+    const binding = this.bindings.get(schemeName);
+    if (!binding) {
+      throw new Error(
+        `SecuritySchemesModule: no scheme is registered as "${schemeName}"; registered: ${[...this.bindings.keys()].join(', ') || '(none)'}.`,
+      );
+    }
+    Object.assign(binding, { validatorType: undefined, validator, requestScoped: false });
+  }
+
   /** The compiled requirement of a route; compiled on first sight if start-up did not see it. */
   requirementFor(controller: Type, handler: Function): CompiledRoute {
     return this.routes.get(controller)?.get(handler) ?? this.compile(controller, handler, handler.name);
