@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef, type ContextId } from '@nestjs/core';
 import { SECURITY_GUARD_MARKER } from './security.constants.js';
-import { headersOf, SecurityHttpException } from './security.exception.js';
+import { headersOf } from './security.exception.js';
+import { combineChallenges, insufficientUserAuthentication, notEnoughPermissions } from './security.answers.js';
 import type { SchemeRef, SecurityValidator } from './security-options.interface.js';
 import type { SecurityScheme, SecurityRequest } from './schemes/security-scheme.js';
 import {
@@ -267,23 +268,18 @@ export class SecurityGuard implements CanActivate {
     if (compiled.stepUp) {
       const challenge = compiled.stepUp.refusal(claims ?? claimsOf(principal));
       if (challenge !== undefined) {
-        const error = new SecurityHttpException(401, 'Insufficient user authentication', { 'WWW-Authenticate': challenge });
-        throw new Refusal(error, 'step_up_required', [compiled.scheme]);
+        throw new Refusal(insufficientUserAuthentication(challenge), 'step_up_required', [compiled.scheme]);
       }
     }
     const required = compiled.scopes.scopes;
     if (required.length > 0) {
       const scopes = granted?.scopes ?? this.registry.getScopes(principal);
       if (!Array.isArray(scopes) || !required.every((scope) => scopes.includes(scope))) {
-        const error = new SecurityHttpException(403, 'Not enough permissions', {
-          'WWW-Authenticate': compiled.insufficientScopeChallenge,
-        });
-        throw new Refusal(error, 'scope_missing', [compiled.scheme]);
+        throw new Refusal(notEnoughPermissions(compiled.insufficientScopeChallenge), 'scope_missing', [compiled.scheme]);
       }
     }
     if (compiled.claimChecks.length > 0 && !claimsPass(compiled.claimChecks, claims ?? claimsOf(principal))) {
-      const error = new SecurityHttpException(403, 'Not enough permissions', { 'WWW-Authenticate': compiled.claimFailedChallenge });
-      throw new Refusal(error, 'claim_failed', [compiled.scheme]);
+      throw new Refusal(notEnoughPermissions(compiled.claimFailedChallenge), 'claim_failed', [compiled.scheme]);
     }
     return { scheme: compiled.scheme, credentials, principal, scopes: compiled.scopes, claims };
   }
@@ -382,18 +378,6 @@ function primaryFirst(passed: AuthenticatedScheme[]): AuthenticatedScheme[] {
 
 function anonymous(compiled: CompiledScheme): AuthenticatedScheme {
   return { scheme: compiled.scheme, credentials: null, principal: null, scopes: compiled.scopes, claims: undefined };
-}
-
-/** Several missing alternatives: one 401 carrying every challenge (RFC 9110 allows a list). */
-function combineChallenges(challenges: HttpException[]): HttpException {
-  if (challenges.length === 1) return challenges[0];
-  const values: string[] = [];
-  for (const challenge of challenges) {
-    const value = headersOf(challenge)?.['WWW-Authenticate'];
-    if (challenge.getStatus() !== 401) return challenge;
-    if (value && !values.includes(value)) values.push(value);
-  }
-  return new SecurityHttpException(401, 'Not authenticated', values.length ? { 'WWW-Authenticate': values.join(', ') } : {});
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

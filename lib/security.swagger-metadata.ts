@@ -3,6 +3,8 @@ import type { CompiledRoute } from './security.registry.js';
 import type { SecurityRequirementObject } from './security.requirements.js';
 import { describeClaimRequirement } from './claim-checks.js';
 import { describeStepUp } from './step-up.js';
+import { routeAnswers, type RouteAnswer } from './security.answers.js';
+import { STATUS_CODES } from 'node:http';
 
 // The compiled requirement of each route is written into @nestjs/swagger's own metadata on the handler,
 // so `SwaggerModule.createDocument` emits it itself, whatever the operationIds, prefixes, versions,
@@ -232,21 +234,20 @@ export function checksDescription(route: CompiledRoute): string | undefined {
   return ['Security checks besides scopes (not expressible in OpenAPI):', ...lines].join('\n');
 }
 
-/** The user's responses, plus the 401 and 403 this route can answer when the user documented neither. */
+/**
+ * The user's responses, plus every refusal the guard can send on this route (401, 403, and 503 for token
+ * validators that fetch keys), each status the user did not document themselves. The answers come from
+ * `routeAnswers`, which reads the compiled route with the guard's own functions.
+ */
 function documentedResponses(route: CompiledRoute, handler: Function, user: Metadata | undefined): Metadata {
   const onClass: Metadata = Reflect.getMetadata(SWAGGER_API_RESPONSE, route.controller) ?? {};
   const documented = { ...onClass, ...user };
   // Without method-level responses @nestjs/swagger documents the success status; keep it.
   const responses: Metadata = { ...(user ?? { [successStatus(handler)]: { description: '' } }) };
-  if (route.alternatives.length > 0 && !route.optional && !('401' in documented)) responses['401'] = unauthorizedResponse(route);
-  const schemes = route.alternatives.flatMap((alternative) => alternative.schemes);
-  const scoped = schemes.find((scheme) => scheme.scopes.scopes.length > 0);
-  const claimChecked = schemes.find((scheme) => scheme.claimChecks.length > 0);
-  if ((scoped || claimChecked) && !('403' in documented)) {
-    responses['403'] = insufficientScopeResponse(
-      scoped?.insufficientScopeChallenge ?? claimChecked!.claimFailedChallenge,
-      claimChecked !== undefined,
-    );
+  const byStatus = new Map<number, RouteAnswer[]>();
+  for (const answer of routeAnswers(route)) byStatus.set(answer.status, [...(byStatus.get(answer.status) ?? []), answer]);
+  for (const [status, answers] of byStatus) {
+    if (!(String(status) in documented)) responses[status] = refusalResponse(status, answers, route);
   }
   return responses;
 }
@@ -258,56 +259,68 @@ function successStatus(handler: Function): number {
   return Reflect.getMetadata(NEST_METHOD_METADATA, handler) === NEST_REQUEST_METHOD_POST ? 201 : 200;
 }
 
-/** The error body the guard sends: `{ statusCode, message, error }`. */
-function errorBody(statusCode: number, message: string, error: string) {
+/** The error body the guard sends: `{ statusCode, message, error }`, `message` being one of `messages`. */
+function errorBody(statusCode: number, messages: readonly string[]) {
   return {
     type: 'object',
     properties: {
       statusCode: { type: 'integer', example: statusCode },
-      message: { type: 'string', example: message },
-      error: { type: 'string', example: error },
+      message: { type: 'string', ...(messages.length > 1 && { enum: [...messages] }), example: messages[0] },
+      error: { type: 'string', example: STATUS_CODES[statusCode] ?? 'Error' },
     },
     required: ['statusCode', 'message', 'error'],
   };
 }
 
-function unauthorizedResponse(route: CompiledRoute): Metadata {
-  const challenges: string[] = [];
-  for (const alternative of route.alternatives) {
-    for (const { scheme } of alternative.schemes) {
-      const challenge = scheme.makeAuthenticateHeaders()['WWW-Authenticate'];
-      if (challenge && !challenges.includes(challenge)) challenges.push(challenge);
-    }
+/** Each distinct value, in order. */
+function distinct<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+/**
+ * One refusal status: its description, its `WWW-Authenticate` challenges (an `enum` of every value the guard
+ * may send, the one for a request without credentials as the example, and in the description when each is
+ * sent), `Retry-After` for a 503, and the error body.
+ */
+function refusalResponse(status: number, answers: readonly RouteAnswer[], route: CompiledRoute): Metadata {
+  const headers: Metadata = {};
+  const challenges = distinct(answers.flatMap((answer) => (answer.challenge === undefined ? [] : [answer.challenge])));
+  if (challenges.length > 0) {
+    const lines = challenges.map((challenge) => {
+      const when = distinct(answers.filter((answer) => answer.challenge === challenge).flatMap((answer) => answer.when));
+      return `- \`${challenge}\`: ${when.join('; ')}`;
+    });
+    headers['WWW-Authenticate'] = {
+      description: [status === 403 ? 'The insufficient_scope challenge sent (RFC 6750), one of:' : 'The challenge sent, one of:', ...lines].join('\n'),
+      ...(challenges.length === answers.length && { required: true }),
+      schema: { type: 'string', enum: challenges, example: challenges[0] },
+    };
   }
-  const stepUp = route.alternatives.some((alternative) => alternative.schemes.some((scheme) => scheme.stepUp));
+  if (answers.some((answer) => answer.retryAfter)) {
+    headers['Retry-After'] = { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', example: 30 } };
+  }
   return {
-    description: stepUp
-      ? 'Not authenticated: the credentials are missing or were refused, or the user must authenticate again, more ' +
-        'strongly or more recently (insufficient_user_authentication, RFC 9470).'
-      : 'Not authenticated: the credentials are missing or were refused.',
-    headers: {
-      'WWW-Authenticate': {
-        description: 'The challenge of each scheme the route accepts.',
-        schema: { type: 'string', example: challenges.join(', ') },
-      },
-    },
-    schema: errorBody(401, 'Not authenticated', 'Unauthorized'),
+    description: refusalDescription(status, route),
+    ...(Object.keys(headers).length > 0 && { headers }),
+    schema: errorBody(status, distinct(answers.map((answer) => answer.message))),
   };
 }
 
-function insufficientScopeResponse(challenge: string, claimChecks: boolean): Metadata {
-  return {
-    description: claimChecks
+function refusalDescription(status: number, route: CompiledRoute): string {
+  const schemes = route.alternatives.flatMap((alternative) => alternative.schemes);
+  if (status === 401) {
+    const refused = route.optional ? 'Not authenticated: credentials were sent and refused.' : 'Not authenticated: the credentials are missing or were refused.';
+    return schemes.some((scheme) => scheme.stepUp)
+      ? `${refused.slice(0, -1)}, or the user must authenticate again, more strongly or more recently (insufficient_user_authentication, RFC 9470).`
+      : refused;
+  }
+  if (status === 403) {
+    return schemes.some((scheme) => scheme.claimChecks.length > 0)
       ? 'Not enough permissions: the credentials lack a required scope or fail a claim check (insufficient_scope).'
-      : 'Not enough permissions: the credentials lack a required scope (insufficient_scope).',
-    headers: {
-      'WWW-Authenticate': {
-        description: 'An insufficient_scope challenge naming the required scopes (RFC 6750).',
-        schema: { type: 'string', example: challenge },
-      },
-    },
-    schema: errorBody(403, 'Not enough permissions', 'Forbidden'),
-  };
+      : 'Not enough permissions: the credentials lack a required scope (insufficient_scope).';
+  }
+  if (status === 503) return 'The identity provider is unreachable: the token could not be checked. Retry after Retry-After seconds.';
+  return STATUS_CODES[status] ?? 'Refused.';
 }
 
 // `createDocument` cannot write `components.securitySchemes` from metadata, so `applySecurityToDocument`

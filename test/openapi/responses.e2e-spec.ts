@@ -19,24 +19,31 @@ const errorBody = (statusCode: number, message: string, error: string) => ({
   },
 });
 
-const unauthorized = (challenge: string) => ({
-  description: 'Not authenticated: the credentials are missing or were refused.',
-  headers: {
-    'WWW-Authenticate': { description: 'The challenge of each scheme the route accepts.', schema: { type: 'string', example: challenge } },
-  },
+/** A `WWW-Authenticate` header that may take each of `values` ([challenge, when it is sent]); the first is the example. */
+const challengeHeader = (intro: string, values: [string, string][]) => ({
+  description: [intro, ...values.map(([challenge, when]) => `- \`${challenge}\`: ${when}`)].join('\n'),
+  required: true,
+  schema: { type: 'string', enum: values.map(([challenge]) => challenge), example: values[0][0] },
+});
+
+const unauthorized = (values: [string, string][], description = 'Not authenticated: the credentials are missing or were refused.') => ({
+  description,
+  headers: { 'WWW-Authenticate': challengeHeader('The challenge sent, one of:', values) },
   content: errorBody(401, 'Not authenticated', 'Unauthorized'),
 });
 
-const insufficientScope = (scopes: string) => ({
+const insufficientScope = (scopes: string, scheme = 'OAuth2PasswordBearer') => ({
   description: 'Not enough permissions: the credentials lack a required scope (insufficient_scope).',
   headers: {
-    'WWW-Authenticate': {
-      description: 'An insufficient_scope challenge naming the required scopes (RFC 6750).',
-      schema: { type: 'string', example: `Bearer error="insufficient_scope", scope="${scopes}"` },
-    },
+    'WWW-Authenticate': challengeHeader('The insufficient_scope challenge sent (RFC 6750), one of:', [
+      [`Bearer error="insufficient_scope", scope="${scopes}"`, `${scheme}: a required scope (${scopes}) is not granted`],
+    ]),
   },
   content: errorBody(403, 'Not enough permissions', 'Forbidden'),
 });
+
+/** The bearer scheme of the swagger app: absent or refused, the same challenge. */
+const bearerOnly: [string, string][] = [['Bearer', 'no credentials; the OAuth2PasswordBearer credentials are refused']];
 
 describe.each(PLATFORMS)('401 and 403 answers in the document (%s)', (platform) => {
   let t: TestApp;
@@ -54,7 +61,7 @@ describe.each(PLATFORMS)('401 and 403 answers in the document (%s)', (platform) 
   it('documents 401 with the error body and WWW-Authenticate, and 403 insufficient_scope on a scoped route', () => {
     expect(responses('/api/v1/reports')).toStrictEqual({
       '200': { description: '' },
-      '401': unauthorized('Bearer'),
+      '401': unauthorized(bearerOnly),
       '403': insufficientScope('read'),
     });
   });
@@ -62,7 +69,7 @@ describe.each(PLATFORMS)('401 and 403 answers in the document (%s)', (platform) 
   it('names every scope the route requires, after the success status the route answers', () => {
     expect(responses('/api/v1/reports', 'post')).toStrictEqual({
       '200': { description: '' },
-      '401': unauthorized('Bearer'),
+      '401': unauthorized(bearerOnly),
       '403': insufficientScope('read write'),
     });
   });
@@ -78,8 +85,11 @@ describe.each(PLATFORMS)('401 and 403 answers in the document (%s)', (platform) 
     });
   });
 
-  it('documents no 401 on an optional-only route', () => {
-    expect(responses('/api/v1/reports/optional')).toStrictEqual({ '200': { description: '' } });
+  it('documents the 401 of refused credentials on an optional-only route (and no missing-credentials challenge)', () => {
+    expect(responses('/api/v1/reports/optional')).toStrictEqual({
+      '200': { description: '' },
+      '401': unauthorized([['APIKey', 'the Session credentials are refused']], 'Not authenticated: credentials were sent and refused.'),
+    });
   });
 
   it('adds nothing to routes it does not govern', () => {
@@ -89,12 +99,15 @@ describe.each(PLATFORMS)('401 and 403 answers in the document (%s)', (platform) 
 });
 
 describe.each(PLATFORMS)('401 and 403 answers next to the default success status (%s)', (platform) => {
-  it('keeps 201 on a POST and lists every challenge of the alternatives', async () => {
+  it('keeps 201 on a POST; an AND route lists the first missing scheme\'s challenge of each request, not "APIKey, Bearer"', async () => {
     const t = await createTestApp(platform, docsAppMetadata);
     try {
       expect(buildDocument(t.app).paths['/docs/items/{id}'].post!.responses).toStrictEqual({
         '201': { description: '' },
-        '401': unauthorized('APIKey, Bearer'),
+        '401': unauthorized([
+          ['APIKey', 'no credentials; the APIKeyHeader credentials are missing; the APIKeyHeader credentials are refused'],
+          ['Bearer', 'the OAuth2PasswordBearer credentials are missing; the OAuth2PasswordBearer credentials are refused'],
+        ]),
         '403': insufficientScope('read'),
       });
     } finally {
