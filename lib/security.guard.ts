@@ -22,7 +22,14 @@ import type { SecurityScopes } from './security-scopes.js';
 import { Refusal, refusalOf } from './security-refusal.js';
 import { claimsOf, claimsPass, type Claims } from './claim-checks.js';
 import { isGrant } from './grant.js';
-import { isProtectedTransport, transportFailure, transportRequest } from './transports/transport.js';
+import {
+  isProtectedTransport,
+  refuseOnEndedConnection,
+  transportFailure,
+  transportRequest,
+  watchLongLived,
+  whenPassed,
+} from './transports/transport.js';
 
 /** One scheme that passed on this request. */
 export interface AuthenticatedScheme {
@@ -79,9 +86,14 @@ export class SecurityGuard implements CanActivate {
     // A context made for another route (an Express handler that fell through with next()) does not count.
     if (contextHolder(request)[SECURITY_CONTEXT]?.route === route) return true;
     try {
-      const result = route.single
+      // Long-lived connections (gateway connections, graphql-ws subscriptions) end with their authorization.
+      if (type === 'ws') refuseOnEndedConnection(this.registry.connections, context);
+      let result = route.single
         ? this.authenticateSingle(route, route.single, request, context)
         : this.authenticateAny(route, request, context);
+      if (type !== 'http') {
+        result = whenPassed(result, () => watchLongLived(this.registry.connections, context, route, getSecurityContext(request)!));
+      }
       return result === true ? result : result.catch((error: unknown) => this.refuse(error, route, context));
     } catch (error) {
       return this.refuse(error, route, context);

@@ -6,6 +6,7 @@ import {
   Scope,
   type CanActivate,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
@@ -16,6 +17,7 @@ import { checkSingleRegistration } from './single-registration.js';
 import { headersOf } from './security.exception.js';
 import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transports/handlers.js';
 import { connectionContext, connectionHandlerOf, installConnectionHook, setConnectionCheck } from './transports/websocket.js';
+import { ConnectionWatch } from './transports/connection-watch.js';
 import { checkSchemeName, SecurityScheme } from './schemes/security-scheme.js';
 import {
   NEST_GUARDS_METADATA,
@@ -109,7 +111,7 @@ const ROUTE_ERROR_HINT = 'Register it in SecuritySchemesModule.forRoot({ schemes
  * every route's requirement once (at start-up), and both the guard and the OpenAPI writer read it.
  */
 @Injectable()
-export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
+export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   readonly getScopes: ScopesReader;
   readonly userProperty: string | false;
   /** Reports refused requests (debug line, `onRefusal` hook). */
@@ -262,6 +264,12 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap {
 
   private readonly securedGateways: { wrapper: { metatype: unknown; instance: unknown }; connection: Function }[] = [];
   private readonly securedFieldResolvers: string[] = [];
+  /** Gateway connections and graphql-ws subscriptions, closed when their credentials expire or are revoked. */
+  readonly connections = new ConnectionWatch(() => this.revocation);
+
+  onApplicationShutdown(): void {
+    this.connections.stop();
+  }
 
   /**
    * Compiles the requirement of every resolver and gateway handler at start-up, refuses requirements

@@ -8,7 +8,7 @@ import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
 import type { Grant } from '../grant.js';
 import { grantForRequest, verifiedTokenGrant, type ClaimsToPrincipal, type TokenGrant } from '../token-principal.js';
-import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { RevocableClaims, RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import { tokenRefusal } from '../token-refusal.js';
@@ -65,6 +65,14 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
+  }
+
+  /**
+   * True when these verified claims are revoked in the store this validator checks (its own, or the module's),
+   * as it would refuse them now. Gateway connections and graphql-ws subscriptions it authorized are checked with it.
+   */
+  isRevoked(claims: RevocableClaims): boolean {
+    return this.revocation.store?.isRevoked(claims) ?? false;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Grant } from '../grant.js';
 import { bearerToken, scopesReader } from '../bearer-token.js';
 import { HTTPAuthorizationCredentials } from '../models.js';
-import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { RevocableClaims, RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import type { SecurityValidator } from '../security-options.interface.js';
@@ -152,6 +152,14 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
    */
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
+  }
+
+  /**
+   * True when these verified claims are revoked in the store this validator checks (its own, or the module's),
+   * as it would refuse them now. Gateway connections and graphql-ws subscriptions it authorized are checked with it.
+   */
+  isRevoked(claims: RevocableClaims): boolean {
+    return this.revocation.store?.isRevoked(claims) ?? false;
   }
 
   /** Verifies a token and returns its claims; throws `InvalidTokenError` or `KeySetUnavailableError`. */

@@ -46,6 +46,19 @@ export function isSubscriptionContext(context: ExecutionContext): boolean {
   return isGraphqlWsContext((context.getArgs()[2] as { req?: unknown } | undefined)?.req);
 }
 
+/**
+ * The socket under a graphql-ws connection, for the call of a subscription's root field (its authorization lasts
+ * as long as the subscription); undefined for any other call. Served by Nest's `graphql-ws/use/ws` server, whose
+ * context carries the `ws` socket as `extra.socket`.
+ */
+export function subscriptionSocket(context: ExecutionContext): unknown {
+  const [, , graphqlContext, info] = context.getArgs();
+  const call = info as { operation?: { operation?: unknown }; path?: { prev?: unknown } } | undefined;
+  if (call?.operation?.operation !== 'subscription' || call.path?.prev !== undefined) return undefined;
+  const req = (graphqlContext as { req?: unknown } | undefined)?.req;
+  return isGraphqlWsContext(req) ? (req as { extra?: { socket?: unknown } }).extra?.socket : null;
+}
+
 /** The HTTP request carrying the operation, or the subscription's `connectionParams` read as one. */
 function operationRequest(graphqlContext: unknown): SecurityRequest {
   const req = (graphqlContext as { req?: unknown } | undefined)?.req;

@@ -48,6 +48,12 @@ export function websocketRequest(context: ExecutionContext): SecurityRequest {
   return request;
 }
 
+/** The client of a connection check (its authorization lasts as long as the connection); undefined for a message. */
+export function connectingClient(context: ExecutionContext): object | undefined {
+  const [client, , marker] = context.getArgs();
+  return marker === CONNECTION ? client : undefined;
+}
+
 /** The request the guard checked for this message, for `@CurrentUser()` and friends. */
 export function checkedWebsocketRequest(context: ExecutionContext): object | undefined {
   const [client, data] = context.getArgs();
