@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { UsersModule } from '../users/users.module.js';
 import { AuthService } from './auth.service.js';
-import { clientThrottlerOptions, LOGIN_THROTTLE_LIMITS, loginThrottleLimitsFrom, UsernameThrottle } from './login-throttle.js';
+import { LOGIN_THROTTLE_LIMITS, loginThrottleLimitsFrom, loginThrottlerOptions, UsernameThrottle } from './login-throttle.js';
 import { loadSigningKey, SIGNING_KEY } from './signing-key.js';
 import { LogoutController } from './logout.controller.js';
 import { TokenController } from './token.controller.js';
@@ -13,7 +13,8 @@ import { TokenValidator } from './token.validator.js';
   imports: [
     UsersModule,
     // The per-client limit of POST /token (ThrottlerGuard on TokenController); the per-user-name one is UsernameThrottle.
-    ThrottlerModule.forRootAsync({ useFactory: () => clientThrottlerOptions(loginThrottleLimitsFrom(process.env)) }),
+    // Both count in one storage: Redis when REDIS_URL is set (shared by every instance), memory otherwise.
+    ThrottlerModule.forRootAsync({ useFactory: () => loginThrottlerOptions(loginThrottleLimitsFrom(process.env)) }),
   ],
   providers: [
     { provide: SIGNING_KEY, useFactory: () => loadSigningKey() },

@@ -1,3 +1,4 @@
+import type { TestingModuleBuilder } from '@nestjs/testing';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import type TestAgent from 'supertest/lib/agent';
@@ -8,10 +9,10 @@ import { createTestApp, type Platform, type TestApp } from '../utils/platforms';
 /** The signing secret the sample reads from SECRET_KEY in these tests, so that tests can make their own tokens. */
 export const TEST_SECRET_KEY = 'test-secret-key-for-the-sample-e2e-tests-0123456789';
 
-/** The sample app, built as main.ts builds it (AppModule + configureApp), on one platform. */
-export function startSample(platform: Platform): Promise<TestApp> {
+/** The sample app, built as main.ts builds it (AppModule + configureApp), on one platform; `override` changes providers. */
+export function startSample(platform: Platform, override?: (builder: TestingModuleBuilder) => TestingModuleBuilder): Promise<TestApp> {
   process.env.SECRET_KEY = TEST_SECRET_KEY;
-  return createTestApp(platform, { imports: [AppModule] }, (app) => void configureApp(app));
+  return createTestApp(platform, { imports: [AppModule] }, (app) => void configureApp(app), override);
 }
 
 /** POST /token with the password form. */

@@ -1,3 +1,5 @@
+import type { TestingModuleBuilder } from '@nestjs/testing';
+import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import jwt from 'jsonwebtoken';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +11,10 @@ import { bearer, loginPair, postRefresh, startSample } from './sample-app';
 // The sample's refresh and "log out everywhere" while Redis is slow: two instances (A and B, Nest apps of the
 // sample) sharing a real redis-server whose writes the test pauses with CLIENT PAUSE ... WRITE. The sample's
 // store waits 2 s for a command (RedisRevocationStore's default): a 3 s pause makes a refresh time out (503),
-// a 1.5 s one keeps it in flight.
+// a 1.5 s one keeps it in flight. The login counts stay in memory here: with REDIS_URL the sample counts them
+// in Redis too (login-throttle-redis.e2e-spec.ts), and the paused writes would stop POST /token in
+// ThrottlerGuard, before the refresh reaches the revocation store this suite is about.
+const loginCountsInMemory = (builder: TestingModuleBuilder) => builder.overrideProvider(ThrottlerStorage).useValue(new ThrottlerStorageService());
 
 const PROTECTED = ['/users/me', '/users/me/items', '/status', '/reports', '/greeting', '/passport/me', '/oidc/userinfo'];
 const everywhere = (status: number) => Object.fromEntries(PROTECTED.map((path) => [path, status]));
@@ -32,8 +37,8 @@ describeWithRedis('sample: refresh and log out everywhere while Redis is slow (C
       redis = await startRedisServer();
       admin = new Redis(redis.url);
       env = withEnv({ REDIS_URL: redis.url, LOGIN_LIMIT_PER_CLIENT: '1000', LOGIN_LIMIT_PER_USERNAME: '1000' });
-      a = await startSample(platform);
-      b = await startSample(platform);
+      a = await startSample(platform, loginCountsInMemory);
+      b = await startSample(platform, loginCountsInMemory);
     });
     afterAll(async () => {
       await a?.close();

@@ -118,11 +118,12 @@ describeWithRedis('sample: two instances sharing revocations through Redis (REDI
       expect(await statuses(a, victim.access_token)).toEqual(everywhere(200)); // cached on A
 
       await redis.kill();
-      // Tokens still work, what was revoked stays refused, logins work: nothing needs Redis per request.
+      // Tokens still work, what was revoked stays refused: no token check needs Redis per request.
       expect(await statuses(a, other.access_token)).toEqual(everywhere(200));
       expect(await statuses(a, revokedBefore.access_token)).toEqual(everywhere(401));
-      expect((await post(b, '/token', { username: 'johndoe', password: 'secret' })).status).toBe(200);
-      // A refresh needs the atomic check: 503 with Retry-After, never a 500.
+      // A login must be counted by the shared login throttle (login-throttle-redis.e2e-spec.ts): 503, never a 500.
+      expect((await post(b, '/token', { username: 'johndoe', password: 'secret' })).status).toBe(503);
+      // A refresh needs the atomic check (and its count): 503 with Retry-After, never a 500.
       const refused = await refresh(a, other.refresh_token);
       expect([refused.status, refused.body]).toEqual([503, { statusCode: 503, message: 'Sessions are unavailable, try again later', error: 'Service Unavailable' }]);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

@@ -1,7 +1,7 @@
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 
@@ -21,8 +21,9 @@ export async function createTestApp(
   platform: Platform,
   metadata: ModuleMetadata,
   configure?: (app: INestApplication) => void | Promise<void>,
+  override: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
 ): Promise<TestApp> {
-  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const moduleRef = await override(Test.createTestingModule(metadata)).compile();
   const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
     logger: false,
   });
