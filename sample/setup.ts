@@ -30,6 +30,9 @@ export function configureApp(app: INestApplication, env: NodeJS.ProcessEnv = pro
     .setTitle('nestjs-security-schemes sample')
     .setDescription(DESCRIPTION)
     .setVersion('1.0')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    // Relative: the API is wherever this document is served from (any host, any port).
+    .addServer('/')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   applySecurityToDocument(app, document);

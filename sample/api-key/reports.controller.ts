@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import { oauth2Scheme } from '../auth/oauth2.schemes.js';
 import { TokenPrincipal } from '../auth/token-principal.js';
@@ -21,6 +21,7 @@ export class ReportsController {
   @Security(apiKeyScheme)
   @Security(oauth2Scheme)
   @Get()
+  @ApiOperation({ summary: "A report for a service's API key or a user's token" })
   @ApiOkResponse({ type: Report })
   report(@CurrentUser() caller: ServicePrincipal | TokenPrincipal): Report {
     return caller instanceof TokenPrincipal

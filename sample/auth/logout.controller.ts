@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import { AuthService } from './auth.service.js';
 import { oauth2Scheme } from './oauth2.schemes.js';
@@ -14,6 +14,7 @@ export class LogoutController {
   @Security(oauth2Scheme)
   @Post()
   @HttpCode(204)
+  @ApiOperation({ summary: 'Log out: revoke this token and its session' })
   @ApiNoContentResponse({ description: 'Logged out: this token and its refresh tokens are refused from now on.' })
   @ApiServiceUnavailableResponse({ description: 'The session store is out of reach; see Retry-After' })
   async logout(@CurrentUser() principal: TokenPrincipal): Promise<void> {
@@ -24,6 +25,7 @@ export class LogoutController {
   @Security(oauth2Scheme)
   @Post('all')
   @HttpCode(204)
+  @ApiOperation({ summary: "Log out everywhere: revoke every token of the user" })
   @ApiNoContentResponse({ description: 'Logged out everywhere: every token of this user issued until now is refused.' })
   @ApiServiceUnavailableResponse({ description: 'The session store is out of reach; see Retry-After' })
   async logoutEverywhere(@CurrentUser() principal: TokenPrincipal): Promise<void> {

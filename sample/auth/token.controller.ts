@@ -3,12 +3,13 @@ import {
   ApiBadRequestResponse,
   ApiHeader,
   ApiOkResponse,
+  ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { OAuth2RefreshTokenRequestForm, OAuth2TokenForm, type OAuth2TokenRequestForm } from 'nestjs-security-schemes';
+import { OAuth2RefreshTokenRequestForm, OAuth2TokenForm, SkipSecurity, type OAuth2TokenRequestForm } from 'nestjs-security-schemes';
 import { ClientGone } from '../common/client-gone.js';
 import { AuthService } from './auth.service.js';
 import { UsernameThrottle } from './login-throttle.js';
@@ -33,6 +34,7 @@ export class TokenController {
    * with an `Idempotency-Key` header can be retried with the same key (after a 503, a lost answer) once.
    */
   @Post('token')
+  @SkipSecurity() // public on purpose: documented with `security: []`, and kept public under any defaultSecurity
   @UseGuards(ThrottlerGuard) // attempts per client (IP address)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store') // RFC 6749 section 5.1: tokens must not be cached
@@ -45,6 +47,7 @@ export class TokenController {
       'the same key and form gets a pair once, even when the first attempt answered 503; without it, a second ' +
       'presentation of the refresh token is reuse.',
   })
+  @ApiOperation({ summary: 'Get a token pair: log in (password grant) or refresh (refresh_token grant)' })
   @ApiOkResponse({ type: Token })
   @ApiBadRequestResponse({
     description:

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import { basicScheme } from './basic.scheme.js';
 
@@ -13,6 +13,7 @@ export class BasicUserDto {
 export class BasicController {
   @Security(basicScheme)
   @Get('me')
+  @ApiOperation({ summary: 'The user of the HTTP Basic credentials' })
   @ApiOkResponse({ type: BasicUserDto })
   me(@CurrentUser('username') username: string): BasicUserDto {
     return { username };

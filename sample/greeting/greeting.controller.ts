@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import { oauth2Scheme } from '../auth/oauth2.schemes.js';
 import type { TokenPrincipal } from '../auth/token-principal.js';
@@ -18,6 +18,7 @@ export class GreetingController {
    */
   @Security(oauth2Scheme, { optional: true })
   @Get()
+  @ApiOperation({ summary: 'A greeting, personal with a token (optional)' })
   @ApiOkResponse({ type: Greeting })
   greet(@CurrentUser() principal: TokenPrincipal | null): Greeting {
     return { message: principal ? `Hello, ${principal.user.full_name}!` : 'Hello, anonymous visitor!' };

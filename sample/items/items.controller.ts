@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import { oauth2Scheme } from '../auth/oauth2.schemes.js';
 import type { TokenPrincipal } from '../auth/token-principal.js';
@@ -12,6 +12,7 @@ export class ItemsController {
   /** ...plus `items` here: the route requires `me items` (scopes merge from class to handler). */
   @Security(oauth2Scheme, ['items'])
   @Get()
+  @ApiOperation({ summary: "The current user's items (scopes me and items)" })
   @ApiOkResponse({ type: [Item] })
   list(@CurrentUser() principal: TokenPrincipal): Item[] {
     return [{ item_id: 'Foo', owner: principal.user.username }];

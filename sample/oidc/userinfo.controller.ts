@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import type { TokenPrincipal } from '../auth/token-principal.js';
 import { openIdConnectScheme } from './open-id-connect.scheme.js';
@@ -21,6 +21,7 @@ export class UserInfo {
 export class UserInfoController {
   @Security(openIdConnectScheme, ['me'])
   @Get('userinfo')
+  @ApiOperation({ summary: 'OpenID Connect user info (scope me)' })
   @ApiOkResponse({ type: UserInfo })
   userinfo(@CurrentUser() principal: TokenPrincipal): UserInfo {
     const { username, full_name, email } = principal.user;

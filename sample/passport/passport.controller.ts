@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import type { TokenPrincipal } from '../auth/token-principal.js';
 import { User } from '../users/user.model.js';
@@ -11,6 +11,7 @@ export class PassportController {
   /** The user of a token that the passport strategy accepted. */
   @Security(passportBearerScheme)
   @Get('me')
+  @ApiOperation({ summary: 'The current user, token checked by a passport strategy' })
   @ApiOkResponse({ type: User })
   me(@CurrentUser() principal: TokenPrincipal): User {
     return principal.user;

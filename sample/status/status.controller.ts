@@ -16,6 +16,7 @@ export class StatusController {
   @Security(oauth2Scheme)
   @AllowInactiveUser()
   @ApiOperation({
+    summary: 'Check a token, whatever its scopes',
     description:
       "Any valid token, whatever its scopes, even a disabled user's: the tutorial's `get_current_user`. " +
       'Every other route that identifies a user answers `400 Inactive user` to a disabled user.',

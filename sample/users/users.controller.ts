@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Security } from 'nestjs-security-schemes';
 import { oauth2Scheme } from '../auth/oauth2.schemes.js';
 import type { TokenPrincipal } from '../auth/token-principal.js';
@@ -11,6 +11,7 @@ export class UsersController {
   /** Needs the `me` scope (and, as every route that identifies a user, an active user: RefuseInactiveUsers). */
   @Security(oauth2Scheme, ['me'])
   @Get('me')
+  @ApiOperation({ summary: 'The current user (scope me)' })
   @ApiOkResponse({ type: User })
   me(@CurrentUser() principal: TokenPrincipal): User {
     return principal.user;
