@@ -30,6 +30,7 @@ export * from './verified-token-cache.js';
 export * from './jwt/index.js';
 export * from './introspection/index.js';
 export * from './issuers/index.js';
+export * from './dpop/index.js';
 export * from './revocation/index.js';
 export { GraphQLSecurityError } from './transports/graphql.js';
 export { WS_CLOSE_FORBIDDEN, WS_CLOSE_UNAUTHORIZED } from './transports/websocket.js';

@@ -26,5 +26,11 @@ export type RefusalReason =
   | 'inactive'
   | 'introspection_unavailable'
   | 'revoked'
+  // DPoP (RFC 9449), token validators with a `dpop` option
+  | 'dpop_required'
+  | 'dpop_proof_invalid'
+  | 'dpop_proof_replayed'
+  | 'dpop_nonce_required'
+  | 'dpop_binding_mismatch'
   // Revocation stores
   | 'revocation_unavailable';

@@ -1,0 +1,100 @@
+import * as crypto from 'node:crypto';
+import type { AlgorithmSpec } from '../jwt/algorithms.js';
+import { decodeJws, InvalidTokenError, type DecodedJws } from '../jwt/jws.js';
+import { DPoPProofError } from './dpop-proof-error.js';
+import { normalizeHtu } from './dpop-request-url.js';
+import type { ProofKeys } from './proof-keys.js';
+
+/** Longest proof read, in characters: an RSA-4096 proof is about 2,200. */
+export const MAX_PROOF_LENGTH = 8192;
+/** Longest `jti` accepted. */
+const MAX_JTI_LENGTH = 256;
+
+/** What a DPoP proof must match: the request it came with and the token it was sent with. */
+export interface DPoPProofExpectations {
+  /** The request's HTTP method (`htm`). */
+  readonly method: string;
+  /** The request's URL as `normalizeHtu` gives it (`htu`); undefined when it cannot be known: the proof is refused. */
+  readonly url: string | undefined;
+  /** The access token presented with the proof: `ath` must be the base64url SHA-256 of it. */
+  readonly accessToken: string;
+  /** The algorithms accepted, by name (asymmetric only, see `dpopAlgorithmSpecs`). */
+  readonly algorithms: ReadonlyMap<string, AlgorithmSpec>;
+  /** Where the proofs' public keys are imported and kept. */
+  readonly keys: ProofKeys;
+  /** How old `iat` may be, in seconds. */
+  readonly iatWindowSeconds: number;
+  /** How far in the future `iat` may be, in seconds. */
+  readonly clockTolerance: number;
+}
+
+/** What a verified proof says. */
+export interface VerifiedDPoPProof {
+  /** The JWK SHA-256 thumbprint (RFC 7638) of the proof's key: the access token's `cnf.jkt` must be it. */
+  readonly jkt: string;
+  /** The proof's unique id: used once, within the `iat` window. */
+  readonly jti: string;
+  readonly iat: number;
+  /** The server nonce the proof carries, if any (checked by the caller). */
+  readonly nonce: string | undefined;
+  readonly alg: string;
+}
+
+/**
+ * Verifies a DPoP proof JWT (RFC 9449 §4.3) and returns what it verified, or throws `DPoPProofError`
+ * (`dpop_proof_invalid`, with what failed as its message). Checks, in order: the compact JWS form; `typ`
+ * `dpop+jwt`; an allowed asymmetric `alg`; `htm`, `htu` (normalised), `iat` within the window, a `jti`, `ath`
+ * = the token's hash; a `jwk` header holding a public key only and fitting `alg`; the signature by that key.
+ * The `jti`'s single use and the `nonce` are left to the caller (they need a store and the server's nonces).
+ */
+export function verifyDPoPProof(proof: string, expected: DPoPProofExpectations): VerifiedDPoPProof {
+  if (proof.length > MAX_PROOF_LENGTH) throw invalid('the proof is too long');
+  let jws: DecodedJws;
+  try {
+    jws = decodeJws(proof);
+  } catch (error) {
+    throw invalid(error instanceof InvalidTokenError ? `the proof: ${error.message}` : 'the proof is not a compact JWS');
+  }
+  const { header, payload } = jws;
+  if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== 'dpop+jwt') throw invalid('typ is not dpop+jwt');
+  const alg = header.alg;
+  const spec = typeof alg === 'string' ? expected.algorithms.get(alg) : undefined;
+  if (spec === undefined) throw invalid('alg is not an allowed asymmetric algorithm');
+
+  const { jti, htm, htu, iat, ath, nonce } = payload;
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw invalid('jti is missing or not a short string');
+  if (htm !== expected.method) throw invalid('htm is not the request method');
+  if (typeof htu !== 'string' || expected.url === undefined || normalizeHtu(htu) !== expected.url) throw invalid('htu is not the request URL');
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('iat is missing or not a number');
+  const now = Date.now() / 1000;
+  if (iat > now + expected.clockTolerance) throw invalid('iat is in the future');
+  if (iat < now - expected.iatWindowSeconds) throw invalid('iat is too old');
+  if (typeof ath !== 'string' || ath !== accessTokenHash(expected.accessToken)) throw invalid('ath is not the hash of the access token');
+  if (nonce !== undefined && typeof nonce !== 'string') throw invalid('nonce is not a string');
+
+  const { thumbprint, key } = expected.keys.keyOf(header.jwk);
+  if (!spec.accepts(key)) throw invalid('the jwk header does not fit alg');
+  let verified = false;
+  try {
+    verified = spec.verify(jws.signingInput, jws.signature, key);
+  } catch {
+    verified = false; // OpenSSL refuses some malformed signatures
+  }
+  if (!verified) throw invalid('invalid signature');
+  return { jkt: thumbprint, jti, iat, nonce, alg: alg as string };
+}
+
+/** `ath`: the base64url SHA-256 of the access token's ASCII (RFC 9449 §4.2). */
+export const accessTokenHash: (token: string) => string =
+  typeof crypto.hash === 'function'
+    ? (token) => crypto.hash('sha256', token, 'base64url')
+    : (token) => crypto.createHash('sha256').update(token).digest('base64url');
+
+function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+function invalid(message: string): DPoPProofError {
+  return new DPoPProofError('dpop_proof_invalid', message);
+}
