@@ -12,16 +12,22 @@ export const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
  * with the bare `Bearer` challenge, RFC 6750 §3.1), and a token with spaces in it (401 `invalid_token`).
  */
 export function bearerToken(credentials: unknown): string {
-  if (credentials instanceof HTTPAuthorizationCredentials) credentials = credentials.credentials;
+  if (credentials instanceof HTTPAuthorizationCredentials) {
+    // `DPoP <token>` (a scheme another validator turned DPoP on for): never taken as a bearer token without its proof.
+    if (credentials.scheme.toLowerCase() === 'dpop') throw notBearer();
+    credentials = credentials.credentials;
+  }
   if (typeof credentials !== 'string' || credentials === '') throw malformedToken();
   const space = whitespaceIn(credentials);
   if (space < 0) return credentials;
-  if (credentials.slice(0, space).toLowerCase() !== 'bearer') {
-    throw new SecurityHttpException(401, 'Not authenticated', { 'WWW-Authenticate': 'Bearer' }, 'credentials_missing', 'not a Bearer Authorization header');
-  }
+  if (credentials.slice(0, space).toLowerCase() !== 'bearer') throw notBearer();
   const token = credentials.slice(space + 1).trim();
   if (token === '' || whitespaceIn(token) >= 0) throw malformedToken();
   return token;
+}
+
+function notBearer(): SecurityHttpException {
+  return new SecurityHttpException(401, 'Not authenticated', { 'WWW-Authenticate': 'Bearer' }, 'credentials_missing', 'not a Bearer Authorization header');
 }
 
 function malformedToken(): SecurityHttpException {

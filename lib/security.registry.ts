@@ -49,6 +49,7 @@ import { RefusalReporter } from './security-refusal.js';
 import type { ClaimRequirement } from './claim-checks.js';
 import { CompiledStepUp } from './step-up.js';
 import { RevocationStore } from './revocation/revocation-store.js';
+import { connectDPoP } from './dpop/connect-dpop.js';
 
 /** A registered scheme and its validator. `validator` is set at start-up, except for request-scoped providers. */
 export interface SchemeBinding {
@@ -158,6 +159,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
       // JwtValidator (or any validator with this method) checks the module's revocation store unless it has its own.
       const validator = binding.validator as { useModuleRevocationStore?: (store: RevocationStore) => void } | undefined;
       if (this.revocation && typeof validator?.useModuleRevocationStore === 'function') validator.useModuleRevocationStore(this.revocation);
+      connectDPoP(binding.scheme, binding.validator); // a validator with `dpop`: its scheme takes `Authorization: DPoP`
     }
     this.checkTransportsAtStartup();
     // Token validators fetch their issuers' discovery and keys once (a provider that is down is not fatal;
@@ -405,6 +407,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
         ? { scheme, validatorType: validator, requestScoped: false, handlerValidates }
         : { scheme, validator, requestScoped: false, handlerValidates },
     );
+    connectDPoP(scheme, validator); // now too, so that the OpenAPI answers compiled below have DPoP's challenge
   }
 
   private resolveValidator(binding: SchemeBinding): void {

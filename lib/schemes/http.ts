@@ -38,17 +38,27 @@ export class HTTPBase extends SecurityScheme<HTTPAuthorizationCredentials> {
   extract(request: SecurityRequest): HTTPAuthorizationCredentials | null {
     const header = request.headers.authorization;
     const credentials = authorizationCredentials(header, this.schemeLower);
-    if (!credentials) return null;
+    if (!credentials) return this.dpopChallenge === undefined ? null : dpopCredentials(header);
     return new HTTPAuthorizationCredentials((header as string).slice(0, this.schemeLower.length), credentials);
   }
 
   makeAuthenticateHeaders(): ResponseHeaders {
-    return { 'WWW-Authenticate': this.challenge };
+    return { 'WWW-Authenticate': this.dpopChallenge ?? this.challenge };
+  }
+
+  protected override carriesBearerTokens(): boolean {
+    return this.schemeLower === 'bearer';
   }
 
   toOpenAPI(): SecuritySchemeObject {
     return definedOnly({ type: 'http', scheme: this.scheme, description: this.description });
   }
+}
+
+/** `Authorization: DPoP <token>` (RFC 9449 §7.1), for a bearer scheme whose validator takes DPoP-bound tokens. */
+function dpopCredentials(header: string | string[] | undefined): HTTPAuthorizationCredentials | null {
+  const token = authorizationCredentials(header, 'dpop');
+  return token ? new HTTPAuthorizationCredentials((header as string).slice(0, 4), token) : null;
 }
 
 export interface HTTPBearerOptions extends SecuritySchemeOptions, KnownScopesOptions {

@@ -32,7 +32,11 @@ export class OAuth2 extends SecurityScheme<string> {
   }
 
   makeAuthenticateHeaders(): ResponseHeaders {
-    return { 'WWW-Authenticate': 'Bearer' };
+    return { 'WWW-Authenticate': this.dpopChallenge ?? 'Bearer' };
+  }
+
+  protected override carriesBearerTokens(): boolean {
+    return true;
   }
 
   toOpenAPI(): SecuritySchemeObject {
@@ -49,9 +53,15 @@ export class OAuth2 extends SecurityScheme<string> {
     return flows.flatMap((flow) => Object.keys(flow?.scopes ?? {}));
   }
 
-  /** `Authorization: Bearer <token>` -> the token, or null when absent, empty or another scheme. */
+  /**
+   * `Authorization: Bearer <token>` -> the token, or null when absent, empty or another scheme. When the validator
+   * takes DPoP-bound tokens (see `acceptDPoP`), `DPoP <token>` is handed over whole, with its auth-scheme.
+   */
   protected extractBearerToken(request: SecurityRequest): string | null {
-    return authorizationCredentials(request.headers.authorization, 'bearer') || null;
+    const header = request.headers.authorization;
+    const token = authorizationCredentials(header, 'bearer');
+    if (token) return token;
+    return this.dpopChallenge !== undefined && authorizationCredentials(header, 'dpop') ? (header as string) : null;
   }
 }
 

@@ -32,7 +32,11 @@ export class OpenIdConnect extends SecurityScheme<string> {
   }
 
   makeAuthenticateHeaders(): ResponseHeaders {
-    return { 'WWW-Authenticate': 'Bearer' };
+    return { 'WWW-Authenticate': this.dpopChallenge ?? 'Bearer' };
+  }
+
+  protected override carriesBearerTokens(): boolean {
+    return true;
   }
 
   toOpenAPI(): SecuritySchemeObject {

@@ -67,6 +67,11 @@ export abstract class SecurityScheme<TCredentials = unknown> {
   readonly autoError: boolean;
   /** The scopes declared with `declareScopes` (the `scopes` option of schemes without a scope map). */
   private knownScopes: readonly string[] | undefined;
+  /**
+   * The 401 challenge of a scheme whose validator takes DPoP-bound tokens (RFC 9449), set at start-up by
+   * `acceptDPoP`; such a scheme also extracts `Authorization: DPoP <token>`. Undefined otherwise.
+   */
+  protected dpopChallenge: string | undefined;
 
   protected constructor(options: SecuritySchemeOptions = {}) {
     const schemeName = options.schemeName ?? new.target.name;
@@ -94,6 +99,28 @@ export abstract class SecurityScheme<TCredentials = unknown> {
   /** The error for missing or rejected credentials, FastAPI's `make_not_authenticated_error`. */
   makeNotAuthenticatedError(): HttpException {
     return new SecurityHttpException(401, 'Not authenticated', this.makeAuthenticateHeaders());
+  }
+
+  /**
+   * @internal Called by SecuritySchemesModule at start-up when this scheme's validator has a `dpop` option: the
+   * scheme then also extracts `Authorization: DPoP <token>` (RFC 9449 §7.1) and answers a request without
+   * credentials with `challenge`. Only the bearer-token schemes can (`HTTPBearer`, `OAuth2` and its subclasses,
+   * `OpenIdConnect`); any other is a start-up error.
+   */
+  acceptDPoP(challenge: string): void {
+    const owner = `SecuritySchemesModule: scheme "${this.schemeName}" (${this.constructor.name})`;
+    if (!this.carriesBearerTokens()) {
+      throw new Error(`${owner} cannot carry DPoP-bound tokens (Authorization: DPoP): its validator's dpop option needs HTTPBearer, an OAuth2 scheme or OpenIdConnect.`);
+    }
+    if (this.dpopChallenge !== undefined && this.dpopChallenge !== challenge) {
+      throw new Error(`${owner} is validated with two different DPoP settings (${this.dpopChallenge} and ${challenge}); use one scheme for each.`);
+    }
+    this.dpopChallenge = challenge;
+  }
+
+  /** True for a scheme that carries bearer access tokens in `Authorization`, and so may carry DPoP-bound ones. */
+  protected carriesBearerTokens(): boolean {
+    return false;
   }
 
   /**
