@@ -1,6 +1,7 @@
 import type { GrantedScopesReader } from '../jwt/jwt-validator-options.interface.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ClaimsToPrincipal } from '../token-principal.js';
+import type { DPoPOptions } from '../dpop/dpop-options.interface.js';
 
 /** What the introspection endpoint said about an active token (RFC 7662 §2.2); `iss` is the issuer's when it did not say. */
 export type IntrospectionClaims = Readonly<Record<string, unknown>> & {
@@ -60,4 +61,10 @@ export interface IntrospectionValidatorOptions<TPrincipal = IntrospectionClaims>
    * cached answers included: a 401 (reason `revoked`). Default: the module's store, if any; `false`: none.
    */
   revocation?: RevocationStore | false;
+  /**
+   * DPoP-bound tokens (RFC 9449): `{ mode: 'allowed' }` or `{ mode: 'required' }`. An answer with `cnf.jkt` (and
+   * `token_type: "DPoP"`) is then accepted, for requests whose proof is signed by that key. Default: off, and an
+   * answer with `cnf` is refused. See docs/dpop.md.
+   */
+  dpop?: DPoPOptions;
 }

@@ -15,8 +15,12 @@ import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import type { IntrospectionClaims, IntrospectionEndpointOptions, IntrospectionValidatorOptions } from './introspection-options.interface.js';
 import { IntrospectionUnavailableError } from './introspection-unavailable.error.js';
+import { DPoPCheck } from '../dpop/dpop-check.js';
 
 const OWNER = 'IntrospectionValidator';
+const BEARER_TOKEN_TYPES = ['bearer', 'access_token'];
+/** With DPoP: also a DPoP-bound token (RFC 9449 §6.2, `token_type: "DPoP"`), whose binding is checked on each request. */
+const SENDER_CONSTRAINED_TOKEN_TYPES = [...BEARER_TOKEN_TYPES, 'dpop'];
 const MAX_ANSWER_BYTES = 512 * 1024;
 
 /**
@@ -40,6 +44,8 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   /** How many introspection requests were sent; for monitoring. */
   calls = 0;
   readonly issuer: string;
+  /** DPoP (the `dpop` option), when on. */
+  readonly dpop: DPoPCheck | undefined;
   private readonly client: IntrospectionClient;
   private readonly toPrincipal: ClaimsToPrincipal<IntrospectionClaims, TPrincipal> | undefined;
   /** What each active token grants (the answer's claims and scopes), by token. */
@@ -56,7 +62,8 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
       throw new Error(`${OWNER}: toPrincipal must be a function (claims, context) => user.`);
     }
     this.toPrincipal = options.toPrincipal;
-    this.client = new IntrospectionClient(OWNER, options.issuer, options, () => this.calls++);
+    this.dpop = options.dpop === undefined ? undefined : new DPoPCheck(OWNER, options.dpop);
+    this.client = new IntrospectionClient(OWNER, options.issuer, options, () => this.calls++, this.dpop !== undefined);
     this.maxAgeSeconds = options.cache === false ? 0 : (options.cache?.maxAgeSeconds ?? 60);
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 60, ...options.cache });
     this.revocation = new ValidatorRevocation(OWNER, options.revocation);
@@ -65,6 +72,7 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
+    this.dpop?.useModuleStore(store); // DPoP proofs' jtis, unless dpop.replay names another store
   }
 
   /**
@@ -90,20 +98,26 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     _scopes: SecurityScopes,
     context: ExecutionContext,
   ): TokenGrant<TPrincipal | IntrospectionClaims> | Promise<TokenGrant<TPrincipal | IntrospectionClaims>> {
-    const token = bearerToken(credentials);
+    if (this.dpop !== undefined) return this.dpop.validate(credentials, context, this.verifiedGrant, (verified) => this.grantOf(verified, context));
+    const verified = this.verifiedGrant(bearerToken(credentials));
+    return verified instanceof Promise ? verified.then((value) => this.grantOf(value, context)) : this.grantOf(verified, context);
+  }
+
+  /** What a token grants: from the cache of active answers, or introspected now and cached. Rejects with the refusal. */
+  private readonly verifiedGrant = (token: string): Grant<IntrospectionClaims> | Promise<Grant<IntrospectionClaims>> => {
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return this.grantOf(cached, context);
+    if (cached !== undefined) return cached;
     return this.verify(token).then(
       (claims) => {
         const verified = verifiedTokenGrant(claims, this.client.scopesOf(claims));
         this.cache?.set(token, verified, this.cacheUntil(claims));
-        return this.grantOf(verified, context);
+        return verified;
       },
       (error: unknown) => {
         throw tokenRefusal(error);
       },
     );
-  }
+  };
 
   private grantOf(verified: Grant<IntrospectionClaims>, context: ExecutionContext) {
     if (this.revocation.store?.isRevoked(verified.principal)) throw revokedTokenError(); // a cached answer may have been revoked since
@@ -149,6 +163,8 @@ export class IntrospectionClient {
     private readonly issuer: string,
     options: IntrospectionEndpointOptions,
     private readonly onCall: () => void,
+    /** The validator takes DPoP-bound tokens: an answer with `cnf` or `token_type: "DPoP"` is accepted (the binding is checked per request). */
+    private readonly senderConstrained = false,
   ) {
     this.logger = new Logger(owner);
     if (typeof options.clientId !== 'string' || options.clientId === '') throw new Error(`${owner}: clientId must be a non-empty string.`);
@@ -246,10 +262,11 @@ export class IntrospectionClient {
     if (answer.active !== true) throw new InvalidTokenError('inactive', 'the introspection endpoint says the token is not active');
     const { iss, exp, nbf, aud, token_type: tokenType } = answer;
     if (iss !== undefined && iss !== this.issuer) throw new InvalidTokenError('issuer_untrusted', 'the introspection answer names another issuer');
-    if (tokenType !== undefined && !(typeof tokenType === 'string' && ['bearer', 'access_token'].includes(tokenType.toLowerCase()))) {
+    const types = this.senderConstrained ? SENDER_CONSTRAINED_TOKEN_TYPES : BEARER_TOKEN_TYPES;
+    if (tokenType !== undefined && !(typeof tokenType === 'string' && types.includes(tokenType.toLowerCase()))) {
       throw new InvalidTokenError('typ_mismatch', 'the token is not a bearer access token');
     }
-    if (answer.cnf !== undefined) throw new InvalidTokenError('typ_mismatch', 'the token is sender-constrained (cnf), not a bearer token');
+    if (answer.cnf !== undefined && !this.senderConstrained) throw new InvalidTokenError('typ_mismatch', 'the token is sender-constrained (cnf), not a bearer token');
     const now = Date.now() / 1000;
     if (exp !== undefined && !(typeof exp === 'number' && Number.isFinite(exp))) throw new InvalidTokenError('malformed', 'exp is not a number');
     if (typeof exp === 'number' && now - this.toleranceSeconds >= exp) throw new InvalidTokenError('expired', 'expired');

@@ -2,9 +2,10 @@ import type { IntrospectionClaims, IntrospectionEndpointOptions } from '../intro
 import type { JwtClaims, JwtValidatorOptions } from '../jwt/jwt-validator-options.interface.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ClaimsToPrincipal } from '../token-principal.js';
+import type { DPoPOptions } from '../dpop/dpop-options.interface.js';
 
 /** An issuer whose JWTs are verified with its keys (`key`, `jwksUri` or discovery); opaque tokens too with `introspection`. */
-export interface JwtIssuerSettings extends Omit<JwtValidatorOptions, 'issuer' | 'toPrincipal' | 'cache'> {
+export interface JwtIssuerSettings extends Omit<JwtValidatorOptions, 'issuer' | 'toPrincipal' | 'cache' | 'dpop'> {
   /** This issuer's introspection endpoint, for its opaque tokens (RFC 7662). */
   introspection?: IntrospectionEndpointOptions;
 }
@@ -60,4 +61,9 @@ export interface MultiIssuerValidatorOptions<TPrincipal = IssuedTokenClaims> {
    * does not tell issuers apart: revoking a `sub` revokes it at every issuer.
    */
   revocation?: RevocationStore | false;
+  /**
+   * DPoP-bound tokens (RFC 9449) of every issuer: `{ mode: 'allowed' }` or `{ mode: 'required' }`, set once for all
+   * (a JWT's `cnf.jkt`, or an introspection answer's). Default: off. See docs/dpop.md.
+   */
+  dpop?: DPoPOptions;
 }

@@ -17,6 +17,7 @@ import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { BoundedMap } from '../bounded-map.js';
+import { DPoPCheck } from '../dpop/dpop-check.js';
 import type { IssuedTokenClaims, IssuerResolver, IssuerSettings, MultiIssuerValidatorOptions, TrustedIssuer } from './multi-issuer-options.interface.js';
 
 const OWNER = 'MultiIssuerValidator';
@@ -63,6 +64,8 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
 {
   /** How many introspection requests were sent, all issuers together; for monitoring. */
   introspectionCalls = 0;
+  /** DPoP (the `dpop` option), when on. */
+  readonly dpop: DPoPCheck | undefined;
   private readonly logger = new Logger(OWNER);
   private readonly issuers = new Map<string, IssuerChecks>();
   private readonly resolveIssuer: IssuerResolver | undefined;
@@ -81,6 +84,7 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
 
   constructor(options: MultiIssuerValidatorOptions<TPrincipal>) {
     if (!options || typeof options !== 'object') throw new Error(`${OWNER}: options are required.`);
+    this.dpop = options.dpop === undefined ? undefined : new DPoPCheck(OWNER, options.dpop);
     const list = options.issuers ?? [];
     if (!Array.isArray(list)) throw new Error(`${OWNER}: issuers must be a list of { issuer, ... }.`);
     const bounds = options.resolvedIssuers ?? {};
@@ -117,6 +121,7 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
+    this.dpop?.useModuleStore(store); // DPoP proofs' jtis, unless dpop.replay names another store
   }
 
   /**
@@ -153,23 +158,29 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
     _scopes: SecurityScopes,
     context: ExecutionContext,
   ): TokenGrant<TPrincipal | IssuedTokenClaims> | Promise<TokenGrant<TPrincipal | IssuedTokenClaims>> {
-    const token = bearerToken(credentials);
+    if (this.dpop !== undefined) return this.dpop.validate(credentials, context, this.verifiedGrant, (verified) => this.grantOf(verified, context));
+    const verified = this.verifiedGrant(bearerToken(credentials));
+    return verified instanceof Promise ? verified.then((value) => this.grantOf(value, context)) : this.grantOf(verified, context);
+  }
+
+  /** What a token grants: from the verified-token cache, or verified now (by its issuer) and cached. Throws (or rejects with) the refusal. */
+  private readonly verifiedGrant = (token: string): Grant<IssuedTokenClaims> | Promise<Grant<IssuedTokenClaims>> => {
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return this.grantOf(cached, context);
+    if (cached !== undefined) return cached;
     let verified: Verified | Promise<Verified>;
     try {
       verified = this.verify(token);
     } catch (error) {
       throw tokenRefusal(error);
     }
-    if (!(verified instanceof Promise)) return this.grantOf(this.remember(token, verified), context);
+    if (!(verified instanceof Promise)) return this.remember(token, verified);
     return verified.then(
-      (value) => this.grantOf(this.remember(token, value), context),
+      (value) => this.remember(token, value),
       (error: unknown) => {
         throw tokenRefusal(error);
       },
     );
-  }
+  };
 
   private grantOf(verified: Grant<IssuedTokenClaims>, context: ExecutionContext) {
     if (this.revocation.store?.isRevoked(verified.principal)) throw revokedTokenError(); // a cached token may have been revoked since
@@ -254,13 +265,15 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
 
   private build(where: string, issuer: string, settings: IssuerSettings, trustedUntil = Number.POSITIVE_INFINITY): IssuerChecks {
     if (!settings || typeof settings !== 'object') throw new Error(`${OWNER}: ${where}: settings must be an object.`);
+    if ((settings as { dpop?: unknown }).dpop !== undefined) throw new Error(`${OWNER}: ${where}: dpop is set once, in the options of MultiIssuerValidator, for every issuer.`);
     const { introspection, ...jwtSettings } = settings;
     if (settings.algorithms === undefined && introspection === undefined) {
       throw new Error(`${OWNER}: ${where}: give "algorithms" (JWTs verified with the issuer's keys) or "introspection" (opaque tokens), or both.`);
     }
     try {
       const jwt = settings.algorithms === undefined ? undefined : new JwtValidator({ ...jwtSettings, algorithms: settings.algorithms, issuer, cache: false }, this.keySets);
-      const client = introspection === undefined ? undefined : new IntrospectionClient(OWNER, issuer, introspection, () => this.introspectionCalls++);
+      const client =
+        introspection === undefined ? undefined : new IntrospectionClient(OWNER, issuer, introspection, () => this.introspectionCalls++, this.dpop !== undefined);
       const maxAge = introspection === undefined || introspection.cache === false ? 0 : (introspection.cache?.maxAgeSeconds ?? 60);
       const scopes = settings.algorithms === undefined ? undefined : settings.scopes;
       return { issuer, jwt, readScopes: scopesReader(scopes, OWNER), introspection: client, introspectionMaxAgeSeconds: maxAge, trustedUntil };

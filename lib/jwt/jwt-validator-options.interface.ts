@@ -3,6 +3,7 @@ import type { JwtAlgorithm } from './algorithms.js';
 import type { JwksOptions } from './jwks.js';
 import type { JwtKeyInput } from './keys.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { DPoPOptions } from '../dpop/dpop-options.interface.js';
 
 /** The verified claims of a JWT. */
 export type JwtClaims = Readonly<Record<string, unknown>> & {
@@ -63,4 +64,9 @@ export interface JwtValidatorOptions<TPrincipal = JwtClaims> {
   revocation?: RevocationStore | false;
   /** Cooldown, timeouts and refresh of the remote key set. */
   jwks?: JwksOptions;
+  /**
+   * DPoP-bound tokens (RFC 9449): `{ mode: 'allowed' }` (Bearer or DPoP) or `{ mode: 'required' }` (DPoP only). The
+   * scheme then also takes `Authorization: DPoP <token>` with its `DPoP` proof. Default: off (Bearer only). See docs/dpop.md.
+   */
+  dpop?: DPoPOptions;
 }

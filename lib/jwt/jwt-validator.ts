@@ -11,6 +11,7 @@ import type { SecurityScopes } from '../security-scopes.js';
 import { grantForRequest, verifiedTokenGrant, type TokenGrant } from '../token-principal.js';
 import { tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
+import { DPoPCheck } from '../dpop/dpop-check.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
 import { decodeJws, InvalidTokenError, type DecodedJws } from './jws.js';
 import { RemoteKeySet } from './jwks.js';
@@ -39,6 +40,8 @@ const OWNER = 'JwtValidator';
 export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<string | HTTPAuthorizationCredentials, TPrincipal | JwtClaims> {
   /** The remote key set, when keys come from a JWKS. */
   readonly keySet: RemoteKeySet | undefined;
+  /** DPoP (the `dpop` option), when on. */
+  readonly dpop: DPoPCheck | undefined;
   private readonly specs: Map<string, AlgorithmSpec>;
   private readonly staticKeys: readonly VerificationKey[] | undefined;
   private readonly staticKeysHaveKids: boolean;
@@ -80,6 +83,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     this.allowFutureIat = options.allowFutureIat === true;
     this.cache = options.cache === false ? undefined : new VerifiedTokenCache({ max: 10000, maxAgeSeconds: 300, ...options.cache });
     this.revocation = new ValidatorRevocation(OWNER, options.revocation);
+    this.dpop = options.dpop === undefined ? undefined : new DPoPCheck(OWNER, options.dpop);
 
     if (options.key === undefined && options.jwksUri === undefined && options.openIdConnectUrl === undefined && options.issuer === undefined) {
       throw new Error(`${OWNER}: give "key" (a secret or public key), or "issuer" (OpenID Connect discovery), or "jwksUri".`);
@@ -128,30 +132,38 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
 
   /** This request's grant: the principal (the claims, or what `toPrincipal` makes of them), the token's scopes and claims. */
   validate(credentials: unknown, _scopes: SecurityScopes, context: ExecutionContext): TokenGrant<TPrincipal | JwtClaims> | Promise<TokenGrant<TPrincipal | JwtClaims>> {
-    const token = bearerToken(credentials);
+    if (this.dpop !== undefined) return this.dpop.validate(credentials, context, this.verifiedGrant, (verified) => this.grantOf(verified, context));
+    const verified = this.verifiedGrant(bearerToken(credentials));
+    return verified instanceof Promise ? verified.then((value) => this.grantOf(value, context)) : this.grantOf(verified, context);
+  }
+
+  /** What a token grants: from the verified-token cache, or verified now and cached. Throws (or rejects with) the refusal. */
+  private readonly verifiedGrant = (token: string): Grant<JwtClaims> | Promise<Grant<JwtClaims>> => {
     const cached = this.cache?.get(token);
-    if (cached !== undefined) return this.grantOf(cached, context);
+    if (cached !== undefined) return cached;
     let verified: JwtClaims | Promise<JwtClaims>;
     try {
       verified = this.verify(token);
     } catch (error) {
       throw tokenRefusal(error);
     }
-    if (!(verified instanceof Promise)) return this.grantOf(this.remember(token, verified), context);
+    if (!(verified instanceof Promise)) return this.remember(token, verified);
     return verified.then(
-      (claims) => this.grantOf(this.remember(token, claims), context),
+      (claims) => this.remember(token, claims),
       (error: unknown) => {
         throw tokenRefusal(error);
       },
     );
-  }
+  };
 
   /**
    * Called by SecuritySchemesModule at start-up with the module's revocation store; ignored when this
-   * validator was given its own `revocation` option (or `false`).
+   * validator was given its own `revocation` option (or `false`). DPoP proofs' `jti`s are used once in it
+   * (unless `dpop.replay` names another store), whatever `revocation` says.
    */
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
+    this.dpop?.useModuleStore(store);
   }
 
   /**
