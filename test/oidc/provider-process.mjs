@@ -9,6 +9,8 @@
 // With OIDC_ACCESS_TOKENS=opaque in its environment, access tokens are opaque, and the introspection and
 // revocation endpoints are enabled; the client `api` (secret `api-secret`) is the API that introspects;
 // the introspection answers of `machine`'s tokens carry `sub: "owner-of-machine"`.
+// With OIDC_DPOP=1, DPoP is on (features.dPoP, RFC 9449): a token request with a `DPoP` proof gets a DPoP-bound
+// access token (`cnf.jkt` in the JWT, or in the introspection answer); otherwise DPoP is off.
 // Clients: `machine` (client credentials, `scope` claim), `machine-scp` (scopes in an `scp` array),
 // `machine-expired` and `machine-future` (exp in the past, nbf in the future: real signatures on bad
 // claims), and `swagger` (public client: authorization code + PKCE, for Swagger UI).
@@ -22,6 +24,7 @@ const { default: Provider } = await import('oidc-provider');
 
 let redirectUris = process.argv.slice(2);
 const OPAQUE = process.env.OIDC_ACCESS_TOKENS === 'opaque';
+const DPOP = process.env.OIDC_DPOP === '1';
 export const API = 'https://api.test';
 const OTHER_API = 'https://other-api.test';
 const SCOPES = 'read write';
@@ -69,6 +72,7 @@ function configuration(kids) {
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
+      dPoP: { enabled: DPOP },
       introspection: { enabled: OPAQUE },
       revocation: { enabled: OPAQUE },
       resourceIndicators: {

@@ -19,11 +19,11 @@ export class TestProvider {
    * Starts a provider on a random local port; `redirectUris` are those of the `swagger` client. With
    * `accessTokens: 'opaque'`, access tokens are opaque and its introspection and revocation endpoints are on.
    */
-  static async start(redirectUris: string[] = [], options: { accessTokens?: 'jwt' | 'opaque' } = {}): Promise<TestProvider> {
+  static async start(redirectUris: string[] = [], options: { accessTokens?: 'jwt' | 'opaque'; dpop?: boolean } = {}): Promise<TestProvider> {
     const child = trackChild(
       fork(join(__dirname, 'provider-process.mjs'), redirectUris, {
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        env: { ...process.env, OIDC_ACCESS_TOKENS: options.accessTokens ?? 'jwt' },
+        env: { ...process.env, OIDC_ACCESS_TOKENS: options.accessTokens ?? 'jwt', OIDC_DPOP: options.dpop ? '1' : '0' },
       }),
     );
     const issuer = await readyMessage(child, 'the OpenID provider');
@@ -32,17 +32,37 @@ export class TestProvider {
 
   /** A client-credentials access token (a JWT) from the token endpoint. */
   async clientCredentialsToken(clientId = 'machine', scope = 'read write', resource = API_AUDIENCE): Promise<string> {
-    const response = await fetch(`${this.issuer}/token`, {
+    return (await this.tokenResponse(clientId, scope, resource)).access_token;
+  }
+
+  /**
+   * A DPoP-bound client-credentials access token (RFC 9449 §5), for a provider started with `dpop: true`: `proof` is
+   * the DPoP proof of the token request (`htm` POST, `htu` the token endpoint, no `ath`).
+   */
+  async dpopBoundToken(proof: string, clientId = 'machine', scope = 'read write', resource = API_AUDIENCE): Promise<string> {
+    const body = await this.tokenResponse(clientId, scope, resource, proof);
+    if (body.token_type !== 'DPoP') throw new Error(`token endpoint: token_type ${body.token_type}, not DPoP`);
+    return body.access_token;
+  }
+
+  /** The token endpoint's URL (the `htu` of a token request's DPoP proof). */
+  get tokenEndpoint(): string {
+    return `${this.issuer}/token`;
+  }
+
+  private async tokenResponse(clientId: string, scope: string, resource: string, dpop?: string): Promise<{ access_token: string; token_type?: string }> {
+    const response = await fetch(this.tokenEndpoint, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from(`${clientId}:${clientId}-secret`).toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
+        ...(dpop === undefined ? {} : { dpop }),
       },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope, resource }).toString(),
     });
-    const body = (await response.json()) as { access_token?: string };
+    const body = (await response.json()) as { access_token?: string; token_type?: string };
     if (!response.ok || typeof body.access_token !== 'string') throw new Error(`token endpoint: ${response.status} ${JSON.stringify(body)}`);
-    return body.access_token;
+    return body as { access_token: string; token_type?: string };
   }
 
   /** The provider's published JWKS. */
