@@ -16,6 +16,8 @@ export type { Grant, GrantDetails } from './grant.js';
 export * from './security.constants.js';
 export * from './security-options.interface.js';
 export * from './security.decorator.js';
+export { CROSS_SITE_REFUSED, CSRF_TOKEN_REFUSED, SkipCrossSiteCheck } from './cross-site.js';
+export type { CrossSiteCheck, CrossSiteOptions, DoubleSubmitTokens } from './cross-site.js';
 export * from './security.requirements.js';
 export * from './current-user.decorator.js';
 export * from './security.guard.js';

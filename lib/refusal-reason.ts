@@ -10,6 +10,9 @@ export type RefusalReason =
   | 'scope_missing'
   | 'claim_failed'
   | 'step_up_required'
+  // Cross-site protection for cookie credentials (lib/cross-site.ts)
+  | 'cross_site'
+  | 'csrf_token_invalid'
   // Token validators
   | 'malformed'
   | 'algorithm_not_allowed'

@@ -5,6 +5,7 @@ import type { SecurityScopes } from './security-scopes.js';
 import type { RefusalHook } from './security-refusal.js';
 import type { ClaimChecks } from './claim-checks.js';
 import type { Grant } from './grant.js';
+import type { CrossSiteOptions } from './cross-site.js';
 
 /** A scheme instance, or the `schemeName` of a registered one. */
 export type SchemeRef = SecurityScheme | string;
@@ -78,6 +79,12 @@ export interface SecuritySchemeRegistration<S extends SecurityScheme = SecurityS
    * checks them itself. The guard still answers 401 when they are missing.
    */
   validatedBy?: 'handler';
+  /**
+   * The browser sends these credentials by itself, as it sends a cookie (a session cookie the scheme or its
+   * validator reads): unsafe requests they authenticate get the cross-site check (see `crossSite`).
+   * `APIKeyCookie` is always treated so.
+   */
+  credentialsFromCookie?: true;
 }
 
 /** An entry of `schemes`: a bare scheme, or a scheme with its validator. */
@@ -91,7 +98,7 @@ export type CheckedSchemes<T extends readonly SchemeEntry[]> = {
   [K in keyof T]: T[K] extends { scheme: infer S extends SecurityScheme; validator?: infer V }
     ? [V] extends [ValidatorFor<S> | undefined]
       ? T[K]
-      : { scheme: S; validator?: ValidatorFor<S>; validatedBy?: 'handler' }
+      : { scheme: S; validator?: ValidatorFor<S>; validatedBy?: 'handler'; credentialsFromCookie?: true }
     : T[K];
 };
 
@@ -133,6 +140,13 @@ export interface SecuritySchemesModuleOptions<T extends readonly SchemeEntry[] =
    * share a `RedisRevocationStore`. Closed when the application shuts down.
    */
   revocation?: RevocationStore;
+  /**
+   * Cross-site protection for cookie credentials, on by default: an unsafe request (not GET, HEAD or OPTIONS)
+   * authenticated only by cookie-carried credentials is refused with 403 when a page of another site sent it
+   * (Sec-Fetch-Site, else Origin). Options: trusted origins, a double-submit token. `false` turns it off (for
+   * APIs whose cookie clients are not browsers); `@SkipCrossSiteCheck()` does so per route. See docs/cross-site.md.
+   */
+  crossSite?: CrossSiteOptions | false;
 }
 
 export interface SecuritySchemesOptionsFactory {

@@ -1,5 +1,6 @@
 import type { HttpException } from '@nestjs/common';
 import { INVALID_TOKEN_CHALLENGE } from './bearer-token.js';
+import { crossSiteAnswers } from './cross-site.js';
 import { IntrospectionValidator } from './introspection/introspection-validator.js';
 import { MultiIssuerValidator } from './issuers/multi-issuer-validator.js';
 import { JwtValidator } from './jwt/jwt-validator.js';
@@ -57,6 +58,7 @@ const EXACT_MISSING_LIMIT = 12;
  * - a scheme's credentials refused by its validator (or malformed, for `HTTPBasic`): its challenge;
  *   the token validators' own `invalid_token` 401 and, when they fetch keys or introspect, their 503;
  * - a step-up requirement not met (401), a missing scope or a failed claim check (403), per scheme entry.
+ * - on routes with the cross-site check, its 403s (lib/cross-site.ts).
  * A validator's own `HttpException` other than the library's token validators' is not known here.
  */
 export function routeAnswers(route: CompiledRoute): RouteAnswer[] {
@@ -88,6 +90,7 @@ export function routeAnswers(route: CompiledRoute): RouteAnswer[] {
       if (compiled.claimChecks.length > 0) add(notEnoughPermissions(compiled.claimFailedChallenge), `${name}: a claim check fails`);
     }
   }
+  for (const [error, when] of crossSiteAnswers(route)) add(error, when);
   return [...answers.values()].map(({ answer, when }) => ({ ...answer, when }));
 }
 

@@ -143,6 +143,11 @@ export class SecurityGuard implements CanActivate {
       if (!compiled.optional) throw new Refusal(compiled.scheme.makeNotAuthenticatedError(), 'credentials_missing', [compiled.scheme]);
       return this.accept(request, route, [anonymous(compiled)]);
     }
+    // Set only on unsafe routes whose one scheme is cookie-carried: refused before the validator runs.
+    if (route.crossSite !== undefined) {
+      const refusal = route.crossSite.refusal(request, [compiled.scheme]);
+      if (refusal !== undefined) throw refusal;
+    }
     const result = this.validate(compiled, credentials, request, context);
     if (isPromiseLike(result)) {
       return Promise.resolve(result).then((value) => this.accept(request, route, [this.authorize(compiled, credentials, value)]));
@@ -167,6 +172,14 @@ export class SecurityGuard implements CanActivate {
       const { schemes } = route.alternatives[i];
       const credentials = credentialsOf(schemes, request, tried);
       if (credentials === undefined) continue;
+      // An alternative that only cookie credentials would authenticate fails the cross-site check like a refusal.
+      if (route.crossSite !== undefined) {
+        const refusal = route.crossSite.refusalFor(schemes, credentials, request);
+        if (refusal !== undefined) {
+          tried.failure ??= refusal;
+          continue;
+        }
+      }
       let passed: AuthenticatedScheme[] | Promise<AuthenticatedScheme[]>;
       try {
         passed = this.validateAll(schemes, credentials, request, context, 0, []);

@@ -19,6 +19,8 @@ import { GRAPHQL_MODULE_OPTIONS, isGateway, transportHandlers } from './transpor
 import { connectionContext, connectionHandlerOf, installConnectionHook, setConnectionCheck } from './transports/websocket.js';
 import { ConnectionWatch } from './transports/connection-watch.js';
 import { checkSchemeName, SecurityScheme } from './schemes/security-scheme.js';
+import { APIKeyCookie } from './schemes/api-key.js';
+import { CrossSiteCheck } from './cross-site.js';
 import {
   NEST_GUARDS_METADATA,
   NEST_PATH_METADATA,
@@ -77,6 +79,8 @@ export interface CompiledScheme {
   readonly claimFailedChallenge: string;
   /** The step-up requirement (RFC 9470), if any. */
   readonly stepUp?: CompiledStepUp;
+  /** Its credentials come from a cookie (`APIKeyCookie`, or registered with `credentialsFromCookie: true`). */
+  readonly fromCookie: boolean;
 }
 
 /** An alternative: every scheme in it must pass. */
@@ -98,6 +102,8 @@ export interface CompiledRoute {
   readonly security: readonly SecurityRequirementObject[];
   /** `@SkipSecurity()` dropped inherited requirements. */
   readonly optedOut: boolean;
+  /** The cross-site check, when some alternative can be met by cookie credentials on an unsafe method (lib/cross-site.ts). */
+  readonly crossSite?: CrossSiteCheck;
 }
 
 /** A scheme guard class made by `SchemeGuard(...)` carries its requirement here. */
@@ -123,6 +129,10 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
   private readonly routes = new Map<Function, Map<Function, CompiledRoute>>();
   private discovered = false;
   private readonly allowUnguardedRoutes: boolean;
+  /** The `crossSite` option, checked; undefined when it is off. */
+  readonly crossSite: CrossSiteCheck | undefined;
+  /** Names of the schemes whose credentials come from a cookie. */
+  private readonly cookieCarried = new Set<string>();
 
   constructor(
     @Inject(SECURITY_MODULE_OPTIONS) options: SecuritySchemesModuleOptions,
@@ -148,6 +158,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
       throw new Error('SecuritySchemesModule: onRefusal must be a function (refusal) => void.');
     }
     this.refusals = new RefusalReporter(options.onRefusal);
+    this.crossSite = CrossSiteCheck.fromOptions(options.crossSite);
     // Compiled now, not at init: apps call SwaggerModule.createDocument before init()/listen().
     this.compileAll();
     this.discoverTransportHandlers();
@@ -386,6 +397,14 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
           'the validator checks the credentials, or the handler does.',
       );
     }
+    const { credentialsFromCookie } = registration as SecuritySchemeRegistration;
+    if (credentialsFromCookie !== undefined && credentialsFromCookie !== true) {
+      throw new Error(
+        `SecuritySchemesModule: credentialsFromCookie of scheme "${scheme.schemeName}" can only be true, got ${JSON.stringify(credentialsFromCookie)} ` +
+          '(to leave routes out of the cross-site check, use crossSite: false or @SkipCrossSiteCheck()).',
+      );
+    }
+    if (credentialsFromCookie || scheme instanceof APIKeyCookie) this.cookieCarried.add(scheme.schemeName);
     const handlerValidates = validatedBy === 'handler' || existing?.handlerValidates === true;
     const previous = existing?.validatorType ?? existing?.validator;
     if (existing && (validator ?? previous) && handlerValidates) {
@@ -448,6 +467,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
       optional: alternatives.some((alternative) => alternative.schemes.every((scheme) => scheme.optional)),
       optedOut: levels.some((level, index) => index > 0 && level.skip),
       security,
+      crossSite: this.crossSite?.forRoute(controller, handler, alternatives),
     };
     let byHandler = this.routes.get(controller);
     if (!byHandler) this.routes.set(controller, (byHandler = new Map()));
@@ -522,6 +542,7 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
       // A failed claim check asks for more privileges, as a missing scope does (RFC 6750 §3.1).
       claimFailedChallenge: scopes.length > 0 ? insufficientScopeChallenge : 'Bearer error="insufficient_scope"',
       ...(stepUp && { stepUp: new CompiledStepUp(stepUp) }),
+      fromCookie: this.cookieCarried.has(scheme.schemeName),
     };
   }
 

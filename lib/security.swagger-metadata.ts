@@ -4,6 +4,7 @@ import type { SecurityRequirementObject } from './security.requirements.js';
 import { describeClaimRequirement } from './claim-checks.js';
 import { describeStepUp } from './step-up.js';
 import { routeAnswers, type RouteAnswer } from './security.answers.js';
+import { crossSiteDescription } from './cross-site.js';
 import { STATUS_CODES } from 'node:http';
 
 // The compiled requirement of each route is written into @nestjs/swagger's own metadata on the handler,
@@ -230,6 +231,8 @@ export function checksDescription(route: CompiledRoute): string | undefined {
       lines.push(`- ${scheme.scheme.schemeName}${which}: ${checks.join('; ')}`);
     }
   });
+  const crossSite = crossSiteDescription(route);
+  if (crossSite !== undefined) lines.push(crossSite);
   if (lines.length === 0) return undefined;
   return ['Security checks besides scopes (not expressible in OpenAPI):', ...lines].join('\n');
 }
@@ -315,9 +318,14 @@ function refusalDescription(status: number, route: CompiledRoute): string {
       : refused;
   }
   if (status === 403) {
-    return schemes.some((scheme) => scheme.claimChecks.length > 0)
+    const permissions = schemes.some((scheme) => scheme.claimChecks.length > 0)
       ? 'Not enough permissions: the credentials lack a required scope or fail a claim check (insufficient_scope).'
       : 'Not enough permissions: the credentials lack a required scope (insufficient_scope).';
+    if (route.crossSite === undefined) return permissions;
+    const crossSite =
+      'Cross-site request refused: a page of another site sent this unsafe request with cookie credentials' +
+      (route.crossSite.doubleSubmit ? ` (or Missing or invalid CSRF token: no valid ${route.crossSite.tokenHeader} header).` : '.');
+    return schemes.some((scheme) => scheme.scopes.scopes.length > 0 || scheme.claimChecks.length > 0) ? `${permissions} ${crossSite}` : crossSite;
   }
   if (status === 503) return 'The identity provider is unreachable: the token could not be checked. Retry after Retry-After seconds.';
   return STATUS_CODES[status] ?? 'Refused.';
