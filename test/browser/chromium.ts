@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -27,10 +27,17 @@ export interface LaunchedBrowser {
   userDataDir: string;
 }
 
-/** Headless Chromium with a fresh profile in a temporary folder; the page viewport is 1280×900. */
-export async function launchBrowser(): Promise<LaunchedBrowser> {
+/**
+ * Headless Chromium with a fresh profile in a temporary folder; the page viewport is 1280×900.
+ * `preferences` are written to the profile's `Default/Preferences` before launch (e.g. cookie settings).
+ */
+export async function launchBrowser(options: { preferences?: object } = {}): Promise<LaunchedBrowser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'swagger-ui-e2e-'));
   try {
+    if (options.preferences) {
+      mkdirSync(join(userDataDir, 'Default'));
+      writeFileSync(join(userDataDir, 'Default', 'Preferences'), JSON.stringify(options.preferences));
+    }
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM_PATH,
       args: FLAGS,
