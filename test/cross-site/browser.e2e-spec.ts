@@ -106,7 +106,7 @@ if (!hasChromium && process.env.REQUIRE_BROWSER === '1') {
       crossSiteOrigin = `http://127.0.0.1:${otherPort}`;
       sameSiteOrigin = `http://localhost:${otherPort}`;
       // cookie_controls_mode 0: third-party cookies allowed, so that fetch from the other site carries the cookie.
-      browser = await launchBrowser({ preferences: { profile: { cookie_controls_mode: 0, block_third_party_cookies: false } } });
+      browser = await launchBrowser({ preferences: { profile: { cookie_controls_mode: 0 } } });
       tab = await browser.context.newPage();
       tab.setDefaultTimeout(15_000);
     }, TIMEOUT);
