@@ -555,6 +555,10 @@ function evaluateGoals(records: Map<string, ScenarioRecord>, summaries: Summary[
       goal(`Redis revocation store, 100,000 revoked jtis (17b) vs no store (17), ${name}`, cpuBetween(`${platform}/jwt-revocation-100k`, none), '× no store', '>=', 0.95, spread),
     );
   }
+  for (const platform of ['express', 'fastify']) {
+    const label = `DPoP-bound token, a new proof each request (18a) vs a cached bearer token (18), ${PLATFORM_NAMES[platform]}`;
+    goals.push(goal(label, cpuBetween(`${platform}/dpop`, `${platform}/dpop-bearer`), '× bearer', '>=', 0.9, aaSpread(records, platform)?.cpu));
+  }
   // An absolute latency over 1,000 revocations, far from the noise of a local Redis round trip: not gated by A/A.
   goals.push(goal('revocation on instance A refused by instance B (Redis pub/sub), p99 of 1,000', revocation?.propagation.p99Ms ?? null, ' ms', '<=', 100, null, false));
   for (const platform of ['express', 'fastify']) {

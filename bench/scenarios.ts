@@ -1,5 +1,6 @@
 import { OPAQUE_TOKEN } from './apps/introspection';
 import { signRs256AccessToken } from './apps/jwks-fixtures';
+import { dpopProof, signDPoPAccessToken } from './apps/dpop-fixtures';
 import { randomUUID } from 'node:crypto';
 import { API_KEY, basicAuthorization, ITEMS_PATH, itemsOf, PASSWORD, signAccessToken, signSampleToken, USERNAME } from './fixtures';
 
@@ -48,6 +49,12 @@ const withOpaque = () => get({ authorization: `Bearer ${OPAQUE_TOKEN}` });
 let opaqueTokens = 0;
 /** A new opaque token on each request, so that every request is a cache miss and shares no introspection call. */
 const withNewOpaque = (): BenchRequest => ({ ...withOpaque(), varyHeaders: () => ({ authorization: `Bearer ${OPAQUE_TOKEN}-${++opaqueTokens}` }) });
+const withCachedBearer = () => get({ authorization: `Bearer ${signDPoPAccessToken(false)}` });
+/** A DPoP-bound token (the same on every request: a cache hit) with a new proof on every request (RFC 9449). */
+const withDPoP = (): BenchRequest => {
+  const token = signDPoPAccessToken(true);
+  return { ...get({ authorization: `DPoP ${token}`, dpop: dpopProof(token) }), varyHeaders: () => ({ dpop: dpopProof(token) }) };
+};
 const graphqlQuery = (headers: Record<string, string> = {}): BenchRequest => ({
   method: 'POST',
   path: '/graphql',
@@ -119,6 +126,10 @@ export const APPS = {
   'jwt-revocation-none': { number: '17', title: 'JwtValidator HS256 + scopes, no revocation store', request: withBearerJti, guarded: true },
   'jwt-revocation-redis': { number: '17a', title: 'the same, Redis revocation store, nothing revoked', request: withBearerJti, guarded: true, redis: true },
   'jwt-revocation-100k': { number: '17b', title: 'the same, Redis revocation store, 100,000 revoked jtis', request: withBearerJti, guarded: true, redis: true },
+  // DPoP (bench/apps/dpop.ts): the same route with a cached bearer token (18), and with a DPoP-bound token and a
+  // new proof on each request (18a): one ES256 signature check and one jti marked used per request.
+  'dpop-bearer': { number: '18', title: 'HTTPBearer + JwtValidator HS256, cached bearer token (baseline of 18a)', request: withCachedBearer, guarded: true },
+  dpop: { number: '18a', title: 'the same route, DPoP-bound token, a new ES256 proof each request', request: withDPoP, guarded: true },
 } satisfies Record<string, AppSpec>;
 
 export type AppName = keyof typeof APPS;

@@ -10,6 +10,7 @@ import { createSampleApp } from '../sample/setup';
 import { PasswordHasher } from '../sample/users/password-hasher';
 import { ApiKeyModule } from './apps/api-key';
 import { BasicModule } from './apps/basic';
+import { BearerBaselineModule, DPoPBoundModule } from './apps/dpop';
 import { introspectionEndpoint, IntrospectionCacheHitModule, IntrospectionCacheMissModule, TwentyIssuersModule } from './apps/introspection';
 import { JwksCacheHitModule, JwksCacheMissModule, PassportJwksModule } from './apps/jwks';
 import { GraphQLJwtModule, GraphQLJwtPeerModule, GraphQLUnguardedModule } from './apps/graphql';
@@ -59,6 +60,8 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   'jwt-revocation-none': JwtNoRevocationModule,
   'jwt-revocation-redis': JwtRedisRevocationModule,
   'jwt-revocation-100k': JwtRedis100kRevocationModule,
+  'dpop-bearer': BearerBaselineModule,
+  dpop: DPoPBoundModule,
 };
 
 /** Nest marks its modules with metadata; a factory is a plain function. */
