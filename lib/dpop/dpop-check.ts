@@ -14,15 +14,15 @@ import { DPoPProofError } from './dpop-proof-error.js';
 import { DPoPRequestUrl, type UrlRequest } from './dpop-request-url.js';
 import { presentedToken } from './presented-token.js';
 import { ProofKeys } from './proof-keys.js';
-import { verifyDPoPProof, type VerifiedDPoPProof } from './verify-dpop-proof.js';
+import { checkDPoPSignature, readDPoPProof, type ReadDPoPProof, type VerifiedDPoPProof } from './verify-dpop-proof.js';
 
 const NOT_VALIDATED = 'Could not validate credentials';
 
-/** A token as this request presented it, its proof verified when it came with DPoP. */
+/** A token as this request presented it, with its proof read (form, claims, nonce) when it came with DPoP. */
 interface Presentation {
   readonly token: string;
-  /** Undefined for a token presented as Bearer. */
-  readonly proof: VerifiedDPoPProof | undefined;
+  /** Undefined for a token presented as Bearer. Its signature is checked once the token is known to be bound to its key. */
+  readonly proof: ReadDPoPProof | undefined;
   /** The proof's nonce is the previous one: send the current one with the answer. */
   readonly staleNonce: boolean;
 }
@@ -31,10 +31,12 @@ type Request = UrlRequest & { method?: string };
 
 /**
  * DPoP (RFC 9449) for a token validator (`JwtValidator`, `IntrospectionValidator`, `MultiIssuerValidator`): reads how
- * the token was presented, verifies the proof of a `DPoP` presentation (one signature check, the key imported once),
- * checks that the token's `cnf.jkt` is the proof's key, uses the proof's `jti` once through the revocation store,
- * and answers refusals with the `DPoP` (and, in `allowed` mode, `Bearer`) challenges. The validator's own
- * verification and its verified-token cache are unchanged: they run once per token, the proof once per request.
+ * the token was presented; for a `DPoP` presentation, checks the proof's form and claims, then (the token verified by
+ * the validator) that the token's `cnf.jkt` is the proof's key, then the proof's signature (the key imported once
+ * per client key), and uses the proof's `jti` once through the revocation store; answers refusals with the `DPoP`
+ * (and, in `allowed` mode, `Bearer`) challenges. The expensive checks come last: a request without a token bound to
+ * the proof's key costs no key import and no signature check. The validator's own verification and its
+ * verified-token cache are unchanged: they run once per token, the proof once per request.
  */
 export class DPoPCheck {
   readonly mode: DPoPMode;
@@ -101,7 +103,7 @@ export class DPoPCheck {
     return this.confirm(presentation, grant, context, grantOf);
   }
 
-  /** The token and, for a DPoP presentation, its verified proof (and nonce). Throws the refusal. */
+  /** The token and, for a DPoP presentation, its proof read (its form and claims checked, and its nonce). Throws the refusal. */
   private present(credentials: unknown, context: ExecutionContext): Presentation {
     const { scheme, token } = presentedToken(credentials);
     if (scheme === 'other') {
@@ -120,7 +122,7 @@ export class DPoPCheck {
       const header = request.headers.dpop;
       if (typeof header !== 'string' || header === '') throw new DPoPProofError('dpop_proof_invalid', 'no DPoP header');
       if (header.includes(',')) throw new DPoPProofError('dpop_proof_invalid', 'more than one DPoP header'); // Node joins repeated headers with ", "
-      const proof = verifyDPoPProof(header, {
+      const proof = readDPoPProof(header, {
         method: String(request.method),
         url: this.requestUrl.of(request),
         accessToken: token,
@@ -142,7 +144,7 @@ export class DPoPCheck {
     }
   }
 
-  /** After the token is verified: its binding to the proof's key, the proof's single use, then the validator's grant. */
+  /** After the token is verified: its binding to the proof's key, the proof's signature, its single use, then the validator's grant. */
   private confirm<TGrant extends Grant<object>, TResult>(
     presentation: Presentation,
     grant: TGrant,
@@ -159,7 +161,13 @@ export class DPoPCheck {
     const jkt = cnf !== null && typeof cnf === 'object' ? (cnf as { jkt?: unknown }).jkt : undefined;
     if (typeof jkt !== 'string') throw this.refusal(new DPoPProofError('dpop_binding_mismatch', 'the token is not bound to a DPoP key (no cnf.jkt)'), true);
     if (jkt !== proof.jkt) throw this.refusal(new DPoPProofError('dpop_binding_mismatch', "the proof's key is not the one the token is bound to"), true);
-    const first = this.useOnce(proof);
+    let verified: VerifiedDPoPProof;
+    try {
+      verified = checkDPoPSignature(proof, this.keys);
+    } catch (error) {
+      throw this.readdressed(error, true);
+    }
+    const first = this.useOnce(verified);
     const then = (unused: boolean): TResult | Promise<TResult> => {
       if (!unused) throw this.refusal(new DPoPProofError('dpop_proof_replayed', 'the proof was used before (its jti)'), true);
       if (presentation.staleNonce) sendHeader(context, 'DPoP-Nonce', this.nonces!.current());

@@ -3,5 +3,5 @@ export { DPoPProofError } from './dpop-proof-error.js';
 export { jwkThumbprint } from './jwk-thumbprint.js';
 export { normalizeHtu } from './dpop-request-url.js';
 export { accessTokenHash, verifyDPoPProof, type DPoPProofExpectations, type VerifiedDPoPProof } from './verify-dpop-proof.js';
-export { ProofKeys, type ProofKey } from './proof-keys.js';
+export { ProofKeys } from './proof-keys.js';
 export { dpopAlgorithmSpecs } from './dpop-algorithms.js';

@@ -6,17 +6,28 @@ import { jwkThumbprint, publicMembers } from './jwk-thumbprint.js';
 
 /** JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/** Largest RSA key a proof may use: verifying with a bigger one costs the server more than the client. */
+const MAX_RSA_BITS = 8192;
 
-/** The public key a proof was signed with: its RFC 7638 thumbprint and its key object. */
-export interface ProofKey {
-  readonly thumbprint: string;
-  readonly key: KeyObject;
+/**
+ * The RFC 7638 thumbprint of a proof's `jwk` header; throws `DPoPProofError` for a private key, a symmetric one,
+ * or anything that is not an EC, RSA or OKP public key. No key is imported.
+ */
+export function proofKeyThumbprint(jwk: unknown): string {
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('the proof has no jwk header');
+  const members = jwk as Record<string, unknown>;
+  for (const name of PRIVATE_MEMBERS) {
+    if (Object.hasOwn(members, name)) throw invalid('the jwk header holds a private or symmetric key');
+  }
+  const thumbprint = jwkThumbprint(members);
+  if (thumbprint === undefined) throw invalid('the jwk header is not an EC, RSA or OKP public key');
+  return thumbprint;
 }
 
 /**
  * The public keys of DPoP proofs (their `jwk` header), imported once with `createPublicKey` and kept by thumbprint:
- * a client signs every proof with the same key, and importing an EC key costs more than verifying a signature.
- * Bounded: beyond `max` keys, the least recently used goes first.
+ * a client signs every proof with the same key, and importing an EC key costs about as much as verifying a
+ * signature. Bounded: beyond `max` keys, the least recently used goes first.
  */
 export class ProofKeys {
   private readonly keys: BoundedMap<string, KeyObject>;
@@ -25,27 +36,21 @@ export class ProofKeys {
     this.keys = new BoundedMap(max);
   }
 
-  /** The key of a proof's `jwk` header; throws `DPoPProofError` for a private key, a symmetric one, or anything not a public key. */
-  keyOf(jwk: unknown): ProofKey {
-    if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('the proof has no jwk header');
-    const members = jwk as Record<string, unknown>;
-    for (const name of PRIVATE_MEMBERS) {
-      if (Object.hasOwn(members, name)) throw invalid('the jwk header holds a private or symmetric key');
-    }
-    const thumbprint = jwkThumbprint(members);
-    if (thumbprint === undefined) throw invalid('the jwk header is not an EC, RSA or OKP public key');
+  /** The key object of a `jwk` whose thumbprint (`proofKeyThumbprint`) is `thumbprint`; throws `DPoPProofError` if it is not a valid key. */
+  keyOf(jwk: Readonly<Record<string, unknown>>, thumbprint: string): KeyObject {
     let key = this.keys.get(thumbprint);
-    if (key === undefined) {
-      try {
-        key = createPublicKey({ key: publicMembers(members), format: 'jwk' });
-      } catch {
-        throw invalid('the jwk header is not a valid public key');
-      }
-      const bits = key.asymmetricKeyDetails?.modulusLength;
-      if (bits !== undefined && bits < MIN_RSA_BITS) throw invalid(`the jwk header is an RSA key under ${MIN_RSA_BITS} bits`);
-      this.keys.set(thumbprint, key);
+    if (key !== undefined) return key;
+    try {
+      key = createPublicKey({ key: publicMembers(jwk), format: 'jwk' });
+    } catch {
+      throw invalid('the jwk header is not a valid public key');
     }
-    return { thumbprint, key };
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (bits !== undefined && (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS)) {
+      throw invalid(`the jwk header is an RSA key of ${bits} bits (${MIN_RSA_BITS} to ${MAX_RSA_BITS} accepted)`);
+    }
+    this.keys.set(thumbprint, key);
+    return key;
   }
 }
 

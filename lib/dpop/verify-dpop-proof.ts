@@ -3,7 +3,7 @@ import type { AlgorithmSpec } from '../jwt/algorithms.js';
 import { decodeJws, InvalidTokenError, type DecodedJws } from '../jwt/jws.js';
 import { DPoPProofError } from './dpop-proof-error.js';
 import { normalizeHtu } from './dpop-request-url.js';
-import type { ProofKeys } from './proof-keys.js';
+import { proofKeyThumbprint, type ProofKeys } from './proof-keys.js';
 
 /** Longest proof read, in characters: an RSA-4096 proof is about 2,200. */
 export const MAX_PROOF_LENGTH = 8192;
@@ -41,6 +41,15 @@ export interface VerifiedDPoPProof {
 }
 
 /**
+ * A proof whose form, header and claims passed, its signature not yet checked (`checkDPoPSignature`): what it says
+ * cannot be trusted before that, but may already refuse the request, with no key imported and no signature checked.
+ */
+export interface ReadDPoPProof extends VerifiedDPoPProof {
+  readonly jws: DecodedJws;
+  readonly spec: AlgorithmSpec;
+}
+
+/**
  * Verifies a DPoP proof JWT (RFC 9449 §4.3) and returns what it verified, or throws `DPoPProofError`
  * (`dpop_proof_invalid`, with what failed as its message). Checks, in order: the compact JWS form; `typ`
  * `dpop+jwt`; an allowed asymmetric `alg`; `htm`, `htu` (normalised), `iat` within the window, a `jti`, `ath`
@@ -48,6 +57,14 @@ export interface VerifiedDPoPProof {
  * The `jti`'s single use and the `nonce` are left to the caller (they need a store and the server's nonces).
  */
 export function verifyDPoPProof(proof: string, expected: DPoPProofExpectations): VerifiedDPoPProof {
+  return checkDPoPSignature(readDPoPProof(proof, expected), expected.keys);
+}
+
+/**
+ * The checks of `verifyDPoPProof` that need no key: form, `typ`, `alg`, the claims against the request and the
+ * token, the `jwk` header holding a public key only (its thumbprint computed, the key not imported).
+ */
+export function readDPoPProof(proof: string, expected: DPoPProofExpectations): ReadDPoPProof {
   if (proof.length > MAX_PROOF_LENGTH) throw invalid('the proof is too long');
   let jws: DecodedJws;
   try {
@@ -71,8 +88,14 @@ export function verifyDPoPProof(proof: string, expected: DPoPProofExpectations):
   if (iat < now - expected.iatWindowSeconds) throw invalid('iat is too old');
   if (typeof ath !== 'string' || ath !== accessTokenHash(expected.accessToken)) throw invalid('ath is not the hash of the access token');
   if (nonce !== undefined && typeof nonce !== 'string') throw invalid('nonce is not a string');
+  const jkt = proofKeyThumbprint(header.jwk);
+  return { jkt, jti, iat, nonce, alg: alg as string, jws, spec };
+}
 
-  const { thumbprint, key } = expected.keys.keyOf(header.jwk);
+/** The rest of `verifyDPoPProof`: the `jwk` header imported (once per key), fitting `alg`, and the signature by it. */
+export function checkDPoPSignature(proof: ReadDPoPProof, keys: ProofKeys): VerifiedDPoPProof {
+  const { jws, spec } = proof;
+  const key = keys.keyOf(jws.header.jwk as Record<string, unknown>, proof.jkt);
   if (!spec.accepts(key)) throw invalid('the jwk header does not fit alg');
   let verified = false;
   try {
@@ -81,7 +104,7 @@ export function verifyDPoPProof(proof: string, expected: DPoPProofExpectations):
     verified = false; // OpenSSL refuses some malformed signatures
   }
   if (!verified) throw invalid('invalid signature');
-  return { jkt: thumbprint, jti, iat, nonce, alg: alg as string };
+  return { jkt: proof.jkt, jti: proof.jti, iat: proof.iat, nonce: proof.nonce, alg: proof.alg };
 }
 
 /** `ath`: the base64url SHA-256 of the access token's ASCII (RFC 9449 §4.2). */

@@ -47,7 +47,7 @@ describe.each(PLATFORMS)('DPoP-bound tokens from a real OpenID provider (%s)', (
   const send = (path: string, authorization: string | undefined, dpop: string | string[] | undefined, method: 'get' | 'post' = 'get') => {
     let request = t.http[method](path).set('Host', HOST);
     if (authorization !== undefined) request = request.set('Authorization', authorization);
-    if (dpop !== undefined) request = request.set('DPoP', dpop);
+    if (dpop !== undefined) request = request.set('DPoP', dpop as string); // an array sends the header once per value
     return request;
   };
   const call = async (path: string, authorization: string | undefined, dpop?: string | string[], method: 'get' | 'post' = 'get') =>
