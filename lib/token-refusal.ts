@@ -20,3 +20,15 @@ export function tokenRefusal(error: unknown): unknown {
   if (!(error instanceof InvalidTokenError)) return error;
   return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason, error.message);
 }
+
+/**
+ * A verified token presented as a bearer token, by a validator without DPoP: refused when it is
+ * sender-constrained (`cnf`), since only its holder's proof (DPoP, mTLS) may present it.
+ * IntrospectionValidator refuses such answers itself.
+ */
+export function asBearerGrant<T extends { readonly claims: object | undefined }>(verified: T): T {
+  if ((verified.claims as { cnf?: unknown } | undefined)?.cnf !== undefined) {
+    throw tokenRefusal(new InvalidTokenError('typ_mismatch', 'the token is sender-constrained (cnf), not a bearer token'));
+  }
+  return verified;
+}

@@ -14,7 +14,7 @@ import { grantForRequest, verifiedTokenGrant, type ClaimsToPrincipal, type Token
 import type { RevocableClaims, RevocationStore } from '../revocation/revocation-store.js';
 import { revokedTokenError } from '../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../revocation/validator-revocation.js';
-import { tokenRefusal } from '../token-refusal.js';
+import { asBearerGrant, tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { BoundedMap } from '../bounded-map.js';
 import { DPoPCheck } from '../dpop/dpop-check.js';
@@ -160,7 +160,9 @@ export class MultiIssuerValidator<TPrincipal = IssuedTokenClaims>
   ): TokenGrant<TPrincipal | IssuedTokenClaims> | Promise<TokenGrant<TPrincipal | IssuedTokenClaims>> {
     if (this.dpop !== undefined) return this.dpop.validate(credentials, context, this.verifiedGrant, (verified) => this.grantOf(verified, context));
     const verified = this.verifiedGrant(bearerToken(credentials));
-    return verified instanceof Promise ? verified.then((value) => this.grantOf(value, context)) : this.grantOf(verified, context);
+    return verified instanceof Promise
+      ? verified.then((value) => this.grantOf(asBearerGrant(value), context))
+      : this.grantOf(asBearerGrant(verified), context);
   }
 
   /** What a token grants: from the verified-token cache, or verified now (by its issuer) and cached. Throws (or rejects with) the refusal. */

@@ -9,7 +9,7 @@ import { ValidatorRevocation } from '../revocation/validator-revocation.js';
 import type { SecurityValidator } from '../security-options.interface.js';
 import type { SecurityScopes } from '../security-scopes.js';
 import { grantForRequest, verifiedTokenGrant, type TokenGrant } from '../token-principal.js';
-import { tokenRefusal } from '../token-refusal.js';
+import { asBearerGrant, tokenRefusal } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { DPoPCheck } from '../dpop/dpop-check.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
@@ -134,7 +134,9 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
   validate(credentials: unknown, _scopes: SecurityScopes, context: ExecutionContext): TokenGrant<TPrincipal | JwtClaims> | Promise<TokenGrant<TPrincipal | JwtClaims>> {
     if (this.dpop !== undefined) return this.dpop.validate(credentials, context, this.verifiedGrant, (verified) => this.grantOf(verified, context));
     const verified = this.verifiedGrant(bearerToken(credentials));
-    return verified instanceof Promise ? verified.then((value) => this.grantOf(value, context)) : this.grantOf(verified, context);
+    return verified instanceof Promise
+      ? verified.then((value) => this.grantOf(asBearerGrant(value), context))
+      : this.grantOf(asBearerGrant(verified), context);
   }
 
   /** What a token grants: from the verified-token cache, or verified now and cached. Throws (or rejects with) the refusal. */
