@@ -1,5 +1,5 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
-import { SWAGGER_API_CONSUMES, SWAGGER_API_PARAMETERS } from '../security.swagger-metadata.js';
+import { SWAGGER_API_CONSUMES, SWAGGER_API_PARAMETERS } from '../openapi/security.swagger-metadata.js';
 import { FORM_HANDLERS, MULTIPART, readFormFields, URLENCODED, type FormFields, type FormResponse } from './form-body.js';
 import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
 import { OAuth2RefreshTokenRequestForm, type OAuth2TokenRequestForm } from './oauth2-refresh-token-request-form.js';

@@ -8,8 +8,8 @@ import {
   type Type,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { HTTPAuthorizationCredentials, HTTPBasicCredentials } from '../models.js';
-import type { SecurityValidator } from '../security-options.interface.js';
+import { HTTPAuthorizationCredentials, HTTPBasicCredentials } from '../schemes/models.js';
+import type { SecurityValidator } from '../core/security-options.interface.js';
 
 /**
  * The actions passport gives a strategy for one attempt. A strategy's `authenticate(req, options)`

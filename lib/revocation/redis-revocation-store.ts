@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import { SecurityHttpException } from '../security.exception.js';
+import { SecurityHttpException } from '../core/security.exception.js';
 import { InMemoryRevocationStore, type RevocationEntry } from './in-memory-revocation-store.js';
 import { REVOCATION_MAX_EXPIRES_AT, RevocationStore, type RevocableClaims } from './revocation-store.js';
 import { checkAttempt, checkExpiry, checkId } from './store-arguments.js';

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import { SECURITY_MODULE_OPTIONS } from '../security.constants.js';
-import type { SecuritySchemesModuleOptions } from '../security-options.interface.js';
+import { SECURITY_MODULE_OPTIONS } from '../core/security.constants.js';
+import type { SecuritySchemesModuleOptions } from '../core/security-options.interface.js';
 import { InMemoryRevocationStore } from './in-memory-revocation-store.js';
 import { RevocationStore } from './revocation-store.js';
 

@@ -1,5 +1,5 @@
-import { INVALID_TOKEN_CHALLENGE } from '../bearer-token.js';
-import { SecurityHttpException } from '../security.exception.js';
+import { INVALID_TOKEN_CHALLENGE } from '../tokens/bearer-token.js';
+import { SecurityHttpException } from '../core/security.exception.js';
 import type { RevocableClaims, RevocationStore } from './revocation-store.js';
 
 /**

@@ -1,5 +1,5 @@
-import { isToken } from '../header-values.js';
-import type { ResponseHeaders } from '../security.exception.js';
+import { isToken } from '../core/header-values.js';
+import type { ResponseHeaders } from '../core/security.exception.js';
 import {
   definedOnly,
   firstHeaderValue,

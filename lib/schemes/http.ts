@@ -1,6 +1,6 @@
-import { HTTPAuthorizationCredentials, HTTPBasicCredentials } from '../models.js';
-import { authorizationCredentials, checkHeaderText, isToken, quoteString, titleCase } from '../header-values.js';
-import type { ResponseHeaders } from '../security.exception.js';
+import { HTTPAuthorizationCredentials, HTTPBasicCredentials } from './models.js';
+import { authorizationCredentials, checkHeaderText, isToken, quoteString, titleCase } from '../core/header-values.js';
+import type { ResponseHeaders } from '../core/security.exception.js';
 import {
   definedOnly,
   SecurityScheme,

@@ -1,5 +1,5 @@
-import { authorizationCredentials } from '../header-values.js';
-import type { ResponseHeaders } from '../security.exception.js';
+import { authorizationCredentials } from '../core/header-values.js';
+import type { ResponseHeaders } from '../core/security.exception.js';
 import {
   definedOnly,
   rawAuthorization,

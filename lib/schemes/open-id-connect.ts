@@ -1,4 +1,4 @@
-import type { ResponseHeaders } from '../security.exception.js';
+import type { ResponseHeaders } from '../core/security.exception.js';
 import {
   definedOnly,
   rawAuthorization,

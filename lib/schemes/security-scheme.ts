@@ -1,6 +1,6 @@
 import type { HttpException } from '@nestjs/common';
-import { isScopeToken } from '../header-values.js';
-import { SecurityHttpException, type ResponseHeaders } from '../security.exception.js';
+import { isScopeToken } from '../core/header-values.js';
+import { SecurityHttpException, type ResponseHeaders } from '../core/security.exception.js';
 
 /** The parts of an Express or Fastify request that the schemes read. */
 export interface SecurityRequest {

@@ -1,6 +1,6 @@
 import { HttpException, type ExecutionContext } from '@nestjs/common';
 import type { SecurityRequest } from '../schemes/security-scheme.js';
-import { headersOf } from '../security.exception.js';
+import { headersOf } from '../core/security.exception.js';
 import { connectionParamsRequest } from './connection-params.js';
 
 // GraphQL resolvers: `context.getArgs()` is `[root, args, context, info]`. Nothing here imports

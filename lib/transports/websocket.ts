@@ -1,7 +1,7 @@
 import { HttpException, type ExecutionContext, type Type } from '@nestjs/common';
 import type { SecurityRequest } from '../schemes/security-scheme.js';
 import { challengeScopes } from './graphql.js';
-import { headersOf } from '../security.exception.js';
+import { headersOf } from '../core/security.exception.js';
 
 // WebSocket gateways (`@nestjs/platform-ws`): a message handler's `context.getArgs()` is
 // `[client, data, pattern]`. Nothing here imports `ws` or `@nestjs/websockets`: the handshake

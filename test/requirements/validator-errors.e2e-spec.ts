@@ -143,7 +143,7 @@ describe.each(PLATFORMS)('errors thrown by validators (%s)', (platform) => {
         ['The validator of scheme "HTTPBearer" threw Error; answering 401.'],
         ['The validator of scheme "HTTPBearer" threw string; answering 401.'],
       ]);
-      // The two Errors' stacks, and one refusal line per request (lib/security-refusal.ts).
+      // The two Errors' stacks, and one refusal line per request (lib/core/security-refusal.ts).
       const stacks = debugged.mock.calls.filter(([line]) => !String(line).startsWith('Refused '));
       expect(stacks).toHaveLength(2);
       expect(stacks[0][0]).toMatch(/^Error: db password=hunter2\n\s+at /);

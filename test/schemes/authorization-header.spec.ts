@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { authorizationCredentials } from '../../lib/header-values';
+import { authorizationCredentials } from '../../lib/core/header-values';
 import { parseAuthorization } from '../../lib/schemes/security-scheme';
 
 // The schemes read `Authorization` in place (authorizationCredentials); it must give what splitting at the

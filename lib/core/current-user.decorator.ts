@@ -1,0 +1,54 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { getSecurityContext, type AuthenticatedScheme } from './security.guard.js';
+import type { SchemeRef } from './security-options.interface.js';
+import { SecurityScopes } from './security-scopes.js';
+import { claimsOf } from './claim-checks.js';
+import { checkedRequest } from '../transports/transport.js';
+
+const NO_SCOPES = new SecurityScopes();
+
+function authenticated(context: ExecutionContext, scheme?: SchemeRef): AuthenticatedScheme | undefined {
+  const request = checkedRequest(context);
+  const passed = request && getSecurityContext(request);
+  if (!passed) return undefined;
+  if (scheme === undefined) return passed[0];
+  const name = typeof scheme === 'string' ? scheme : scheme.schemeName;
+  return passed.find((entry) => entry.scheme.schemeName === name);
+}
+
+/**
+ * The principal the validator returned (or the credentials, without a validator); `null` for an
+ * anonymous request on an optional route. `@CurrentUser('email')` picks one property. When no security
+ * guard ran (a route without requirement, or a test that replaced the guard), it reads `request.user`.
+ */
+export const CurrentUser = createParamDecorator((property: string | undefined, context: ExecutionContext) => {
+  const request = checkedRequest(context) as { user?: unknown } | undefined;
+  const passed = request && getSecurityContext(request);
+  const principal = (passed ? passed[0].principal : request?.user) ?? null;
+  return property && principal !== null && typeof principal === 'object'
+    ? (principal as Record<string, unknown>)[property]
+    : principal;
+});
+
+/** The raw credentials the scheme extracted (token, API key, `{ username, password }`...), or `null`. */
+export const CurrentCredentials = createParamDecorator(
+  (scheme: SchemeRef | undefined, context: ExecutionContext) => authenticated(context, scheme)?.credentials ?? null,
+);
+
+/** The `SecurityScopes` this route requires of the scheme that authenticated (or of `scheme`). */
+export const CurrentScopes = createParamDecorator(
+  (scheme: SchemeRef | undefined, context: ExecutionContext): SecurityScopes =>
+    authenticated(context, scheme)?.scopes ?? NO_SCOPES,
+);
+
+/**
+ * The verified claims behind this request's credentials: a token's claims, whatever `toPrincipal` turned
+ * them into (a principal returned without `grant()` is its own claims when it is a plain object); `null`
+ * when there are none. `@CurrentClaims('sid')` picks one claim (undefined when absent).
+ */
+export const CurrentClaims = createParamDecorator((claim: string | undefined, context: ExecutionContext) => {
+  const entry = authenticated(context);
+  const claims = entry ? (entry.claims ?? claimsOf(entry.principal)) : undefined;
+  if (claim === undefined) return claims ?? null;
+  return claims !== undefined && Object.hasOwn(claims, claim) ? claims[claim] : undefined;
+});

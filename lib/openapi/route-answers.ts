@@ -1,0 +1,160 @@
+import type { HttpException } from '@nestjs/common';
+import { INVALID_TOKEN_CHALLENGE } from '../tokens/bearer-token.js';
+import { crossSiteAnswers } from '../core/cross-site.js';
+import { IntrospectionValidator } from '../tokens/introspection/introspection-validator.js';
+import { MultiIssuerValidator } from '../tokens/issuers/multi-issuer-validator.js';
+import { JwtValidator } from '../tokens/jwt/jwt-validator.js';
+import { HTTPBasic } from '../schemes/http.js';
+import { headersOf, SecurityHttpException } from '../core/security.exception.js';
+import type { CompiledRoute, CompiledScheme, SchemeBinding } from '../core/registry/security.registry.js';
+
+// What the guard answers, in one place: the guard builds its refusals with the functions below, and the
+// OpenAPI writer lists, from the same compiled route and the same functions, every refusal the guard can
+// send on that route (status, message, WWW-Authenticate challenge).
+
+/** Several alternatives lacking their credentials: one 401 carrying each one's challenge (RFC 9110 allows a list). */
+export function combineChallenges(challenges: HttpException[]): HttpException {
+  if (challenges.length === 1) return challenges[0];
+  const values: string[] = [];
+  for (const challenge of challenges) {
+    const value = headersOf(challenge)?.['WWW-Authenticate'];
+    if (challenge.getStatus() !== 401) return challenge;
+    if (value && !values.includes(value)) values.push(value);
+  }
+  return new SecurityHttpException(401, 'Not authenticated', values.length ? { 'WWW-Authenticate': values.join(', ') } : {});
+}
+
+/** The 403 of a missing scope or a failed claim check, with its `insufficient_scope` challenge (RFC 6750). */
+export function notEnoughPermissions(challenge: string): SecurityHttpException {
+  return new SecurityHttpException(403, 'Not enough permissions', { 'WWW-Authenticate': challenge });
+}
+
+/** The 401 of a step-up requirement the credentials do not meet (RFC 9470). */
+export function insufficientUserAuthentication(challenge: string): SecurityHttpException {
+  return new SecurityHttpException(401, 'Insufficient user authentication', { 'WWW-Authenticate': challenge });
+}
+
+/** One answer the guard can give on a route. */
+export interface RouteAnswer {
+  readonly status: number;
+  /** The `message` of the error body `{ statusCode, message, error }`. */
+  readonly message: string;
+  /** The `WWW-Authenticate` value, if the answer has one. */
+  readonly challenge: string | undefined;
+  /** The answer carries `Retry-After` (an identity provider out of reach). */
+  readonly retryAfter: boolean;
+  /** When it is sent, in words (several situations may give the same answer). */
+  readonly when: readonly string[];
+}
+
+/** Required schemes beyond this on one route: the missing-credential answers are listed per scheme instead. */
+const EXACT_MISSING_LIMIT = 12;
+
+/**
+ * Every refusal the guard can send on a route, the answer to a request without credentials first:
+ * - credentials missing (no alternative can be tried): the first missing scheme's challenge of each
+ *   alternative, combined as the guard combines them, for every set of schemes a request may carry
+ *   (none on routes that let anonymous requests in);
+ * - a scheme's credentials refused by its validator (or malformed, for `HTTPBasic`): its challenge;
+ *   the token validators' own `invalid_token` 401 and, when they fetch keys or introspect, their 503;
+ * - a step-up requirement not met (401), a missing scope or a failed claim check (403), per scheme entry.
+ * - on routes with the cross-site check, its 403s (lib/core/cross-site.ts).
+ * A validator's own `HttpException` other than the library's token validators' is not known here.
+ */
+export function routeAnswers(route: CompiledRoute): RouteAnswer[] {
+  const answers = new Map<string, { answer: Omit<RouteAnswer, 'when'>; when: string[] }>();
+  const add = (error: HttpException, when: string) => {
+    const answer = answerOf(error);
+    const key = JSON.stringify(answer);
+    const existing = answers.get(key);
+    if (!existing) answers.set(key, { answer, when: [when] });
+    else if (!existing.when.includes(when)) existing.when.push(when);
+  };
+  if (route.alternatives.length === 0) return [];
+  for (const { missing, when } of missingCredentials(route)) {
+    add(combineChallenges(missing.map((compiled) => compiled.scheme.makeNotAuthenticatedError())), when);
+  }
+  for (const { schemes } of route.alternatives) {
+    for (const compiled of schemes) {
+      const name = compiled.scheme.schemeName;
+      const { binding } = compiled;
+      if (hasValidator(binding) || compiled.scheme instanceof HTTPBasic) {
+        add(compiled.scheme.makeNotAuthenticatedError(), `the ${name} credentials are refused`);
+      }
+      for (const [error, when] of tokenValidatorAnswers(binding)) add(error, `${name}: ${when}`);
+      if (compiled.stepUp?.acrValues) add(insufficientUserAuthentication(compiled.stepUp.notStrongEnough), `${name}: the authentication (acr) is not strong enough`);
+      if (compiled.stepUp?.maxAge !== undefined) add(insufficientUserAuthentication(compiled.stepUp.notRecentEnough), `${name}: the authentication is too old`);
+      if (compiled.scopes.scopes.length > 0) {
+        add(notEnoughPermissions(compiled.insufficientScopeChallenge), `${name}: a required scope (${compiled.scopes.scopeStr}) is not granted`);
+      }
+      if (compiled.claimChecks.length > 0) add(notEnoughPermissions(compiled.claimFailedChallenge), `${name}: a claim check fails`);
+    }
+  }
+  for (const [error, when] of crossSiteAnswers(route)) add(error, when);
+  return [...answers.values()].map(({ answer, when }) => ({ ...answer, when }));
+}
+
+function answerOf(error: HttpException): Omit<RouteAnswer, 'when'> {
+  const headers = headersOf(error) ?? {};
+  const response = error.getResponse();
+  const message = typeof response === 'object' && typeof (response as { message?: unknown }).message === 'string'
+    ? (response as { message: string }).message
+    : error.message;
+  return { status: error.getStatus(), message, challenge: headers['WWW-Authenticate'], retryAfter: 'Retry-After' in headers };
+}
+
+function hasValidator(binding: SchemeBinding): boolean {
+  return binding.validator !== undefined || binding.validatorType !== undefined;
+}
+
+/**
+ * The schemes whose challenges a 401 for missing credentials combines, for each set of required schemes a
+ * request may carry (the guard's rule: in each alternative, the first required scheme not sent; an
+ * alternative whose required schemes were all sent is validated instead). None when some alternative is
+ * optional: a request without its credentials is let in. The empty request comes first.
+ */
+function missingCredentials(route: CompiledRoute): { missing: CompiledScheme[]; when: string }[] {
+  if (route.optional) return [];
+  const required = [...new Set(route.alternatives.flatMap(({ schemes }) => schemes.filter((s) => !s.optional).map((s) => s.scheme)))];
+  const found: { missing: CompiledScheme[]; when: string }[] = [];
+  if (required.length > EXACT_MISSING_LIMIT) {
+    // Too many combinations to list: each scheme's own challenge, and the empty request's.
+    const first = route.alternatives.map(({ schemes }) => schemes.find((s) => !s.optional)!);
+    found.push({ missing: first, when: 'no credentials' });
+    for (const compiled of route.alternatives.flatMap(({ schemes }) => schemes)) {
+      if (!compiled.optional) found.push({ missing: [compiled], when: `the ${compiled.scheme.schemeName} credentials are missing` });
+    }
+    return found;
+  }
+  for (let sent = 0; sent < 1 << required.length; sent++) {
+    const missing: CompiledScheme[] = [];
+    for (const { schemes } of route.alternatives) {
+      const first = schemes.find((s) => !s.optional && (sent & (1 << required.indexOf(s.scheme))) === 0);
+      if (!first) break;
+      missing.push(first);
+    }
+    if (missing.length < route.alternatives.length) continue;
+    const names = [...new Set(missing.map((compiled) => compiled.scheme.schemeName))];
+    found.push({ missing, when: sent === 0 ? 'no credentials' : `the ${names.join(' or ')} credentials are missing` });
+  }
+  return found;
+}
+
+/** What the library's token validators answer besides the scheme's 401: `invalid_token`, and 503 when keys or introspection are remote. */
+function tokenValidatorAnswers(binding: SchemeBinding): [HttpException, string][] {
+  const validator: unknown = binding.validator ?? binding.validatorType?.prototype;
+  const token = validator instanceof JwtValidator || validator instanceof IntrospectionValidator || validator instanceof MultiIssuerValidator;
+  if (!token) return [];
+  const answers: [HttpException, string][] = [
+    [new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }), 'the token is invalid, expired or revoked'],
+  ];
+  // A provider class's key set is known only once it is built: assume it may be remote.
+  const remote = !(validator instanceof JwtValidator) || binding.validator === undefined || (validator as JwtValidator).keySet !== undefined;
+  if (remote) {
+    answers.push([
+      new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': '30' }),
+      'the identity provider (its keys or introspection endpoint) is out of reach',
+    ]);
+  }
+  return answers;
+}

@@ -1,0 +1,34 @@
+import { INVALID_TOKEN_CHALLENGE } from './bearer-token.js';
+import { IntrospectionUnavailableError } from './introspection/introspection-unavailable.error.js';
+import { InvalidTokenError } from './jwt/jws.js';
+import { KeySetUnavailableError } from './jwt/jwks.js';
+import { SecurityHttpException } from '../core/security.exception.js';
+
+/**
+ * The answer to a refused token: 401 `invalid_token` (RFC 6750, nothing more in the body), or 503 with
+ * `Retry-After` when the identity provider (its keys, its introspection endpoint) is out of reach. The
+ * reason and its detail go on the exception, and the guard logs them at debug level; the token never does.
+ * Other errors are returned unchanged.
+ */
+export function tokenRefusal(error: unknown): unknown {
+  if (error instanceof KeySetUnavailableError) {
+    return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) }, 'key_set_unavailable');
+  }
+  if (error instanceof IntrospectionUnavailableError) {
+    return new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': String(error.retryAfterSeconds) }, 'introspection_unavailable');
+  }
+  if (!(error instanceof InvalidTokenError)) return error;
+  return new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }, error.reason, error.message);
+}
+
+/**
+ * A verified token presented as a bearer token, by a validator without DPoP: refused when it is
+ * sender-constrained (`cnf`), since only its holder's proof (DPoP, mTLS) may present it.
+ * IntrospectionValidator refuses such answers itself.
+ */
+export function asBearerGrant<T extends { readonly claims: object | undefined }>(verified: T): T {
+  if ((verified.claims as { cnf?: unknown } | undefined)?.cnf !== undefined) {
+    throw tokenRefusal(new InvalidTokenError('typ_mismatch', 'the token is sender-constrained (cnf), not a bearer token'));
+  }
+  return verified;
+}
