@@ -21,7 +21,9 @@ export type { CrossSiteCheck, CrossSiteOptions, DoubleSubmitTokens } from './cor
 export * from './core/security.requirements.js';
 export * from './core/current-user.decorator.js';
 export * from './core/security.guard.js';
+export { getSecurityContext, type AuthenticatedScheme, type SecurityContext } from './core/security-context.js';
 export * from './core/registry/security.registry.js';
+export * from './core/registry/compiled-route.js';
 export * from './core/security.module.js';
 export * from './openapi/security.openapi.js';
 export { fakeValidators, TestCredentials } from './testing/fake-validators.js';

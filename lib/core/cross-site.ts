@@ -1,9 +1,8 @@
-import { Logger, type HttpException } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { isToken } from './header-values.js';
 import type { SecurityRequest, SecurityScheme } from '../schemes/security-scheme.js';
 import { Refusal } from './security-refusal.js';
 import { SecurityHttpException } from './security.exception.js';
-import type { CompiledRoute, CompiledScheme } from './registry/security.registry.js';
 
 // Cross-site protection for credentials a browser sends by itself (cookies): an unsafe request that a page
 // on another site makes the browser send is refused before any validator runs. See docs/cross-site.md.
@@ -78,6 +77,13 @@ type CheckedRequest = SecurityRequest & {
   socket?: { encrypted?: boolean };
 };
 
+/** What the check reads of a compiled scheme (lib/core/registry/compiled-route.ts). */
+export interface CookieCarrier {
+  readonly scheme: SecurityScheme;
+  /** Its credentials come from a cookie. */
+  readonly fromCookie: boolean;
+}
+
 /**
  * The module's cross-site check, built once at start-up from the `crossSite` option; routes that need it
  * hold it (`CompiledRoute.crossSite`), the others hold nothing and pay nothing.
@@ -122,7 +128,7 @@ export class CrossSiteCheck {
    * route's method can change something (not GET, HEAD or OPTIONS; routes of other transports have none),
    * and no `@SkipCrossSiteCheck()` applies (on the handler, its controller or a base class). Else undefined.
    */
-  forRoute(controller: Function, handler: Function, alternatives: readonly { schemes: readonly CompiledScheme[] }[]): CrossSiteCheck | undefined {
+  forRoute(controller: Function, handler: Function, alternatives: readonly { schemes: readonly CookieCarrier[] }[]): CrossSiteCheck | undefined {
     const method: unknown = Reflect.getMetadata(NEST_METHOD_METADATA, handler);
     if (typeof method !== 'number' || SAFE_ROUTE_METHODS.has(method)) return undefined;
     if (!alternatives.some(({ schemes }) => schemes.some((scheme) => scheme.fromCookie))) return undefined;
@@ -137,7 +143,7 @@ export class CrossSiteCheck {
    * request fails the check; undefined when it passes, or when some credential it was sent came another way
    * (a header or query credential is something a page on another site cannot make the browser send).
    */
-  refusalFor(schemes: readonly CompiledScheme[], credentials: readonly unknown[], request: CheckedRequest): Refusal | undefined {
+  refusalFor(schemes: readonly CookieCarrier[], credentials: readonly unknown[], request: CheckedRequest): Refusal | undefined {
     let cookies: SecurityScheme[] | undefined;
     for (let i = 0; i < schemes.length; i++) {
       if (credentials[i] === null) continue;
@@ -229,38 +235,4 @@ function ownOrigin(request: CheckedRequest): string | undefined {
   const protocol = typeof request.protocol === 'string' ? request.protocol : request.socket?.encrypted ? 'https' : 'http';
   const host = typeof request.host === 'string' && request.host.length > 0 ? request.host : request.headers.host;
   return typeof host === 'string' ? `${protocol}://${host}`.toLowerCase() : undefined;
-}
-
-// ---- the OpenAPI document (read by lib/openapi/route-answers.ts and lib/openapi/security.swagger-metadata.ts) ----
-
-/** The names of the cookie-carried schemes of a route, in order. */
-function cookieSchemeNames(route: CompiledRoute): string[] {
-  const names = route.alternatives.flatMap(({ schemes }) => schemes.filter((scheme) => scheme.fromCookie).map((scheme) => scheme.scheme.schemeName));
-  return [...new Set(names)];
-}
-
-/** The refusals of the cross-site check a route can answer, and when (none for a route without the check). */
-export function crossSiteAnswers(route: CompiledRoute): [HttpException, string][] {
-  const check = route.crossSite;
-  if (check === undefined) return [];
-  const names = cookieSchemeNames(route).join(' or ');
-  const answers: [HttpException, string][] = [
-    [crossSiteRefused(), `a page on another site sent this request with the ${names} cookie credentials (Sec-Fetch-Site, else Origin)`],
-  ];
-  if (check.doubleSubmit) {
-    answers.push([csrfTokenRefused(), `the ${check.tokenHeader} header does not carry the double-submit token matching its cookie`]);
-  }
-  return answers;
-}
-
-/** One line for the operation's description on routes with the check, else undefined. */
-export function crossSiteDescription(route: CompiledRoute): string | undefined {
-  const check = route.crossSite;
-  if (check === undefined) return undefined;
-  const trusted = check.trustedOrigins.size > 0 ? ` (trusted: ${[...check.trustedOrigins].join(', ')})` : '';
-  const token = check.doubleSubmit ? `; it must also carry the ${check.tokenHeader} header (double-submit token)` : '';
-  return (
-    `- Cross-site protection: when only the ${cookieSchemeNames(route).join(' or ')} cookie credentials authenticate it, ` +
-    `this request is refused (403) if a page of another origin${trusted} sent it${token}`
-  );
 }

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { getSecurityContext, type AuthenticatedScheme } from './security.guard.js';
+import { getSecurityContext, type AuthenticatedScheme } from './security-context.js';
 import type { SchemeRef } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
 import { claimsOf } from './claim-checks.js';

@@ -9,19 +9,16 @@ import {
 import { ContextIdFactory, ModuleRef, type ContextId } from '@nestjs/core';
 import { SECURITY_GUARD_MARKER } from './security.constants.js';
 import { headersOf } from './security.exception.js';
-import { combineChallenges, insufficientUserAuthentication, notEnoughPermissions } from '../openapi/route-answers.js';
+import { combineChallenges, insufficientUserAuthentication, notEnoughPermissions } from './answers.js';
 import type { SchemeRef, SecurityValidator } from './security-options.interface.js';
 import type { SecurityScheme, SecurityRequest } from '../schemes/security-scheme.js';
-import {
-  SecurityRegistry,
-  type CompiledRoute,
-  type CompiledScheme,
-  type SchemeBinding,
-} from './registry/security.registry.js';
+import { SecurityRegistry } from './registry/security.registry.js';
+import type { CompiledRoute, CompiledScheme, SchemeBinding } from './registry/compiled-route.js';
 import type { SecurityScopes } from './security-scopes.js';
 import { Refusal, refusalOf } from './security-refusal.js';
 import { claimsOf, claimsPass, type Claims } from './claim-checks.js';
 import { isGrant } from './grant.js';
+import { getSecurityContext, passedFor, setSecurityContext, type AuthenticatedScheme } from './security-context.js';
 import {
   isProtectedTransport,
   refuseOnEndedConnection,
@@ -31,33 +28,9 @@ import {
   whenPassed,
 } from '../transports/transport.js';
 
-/** One scheme that passed on this request. */
-export interface AuthenticatedScheme {
-  readonly scheme: SecurityScheme;
-  readonly credentials: unknown;
-  readonly principal: unknown;
-  /** The scopes the route requires of this scheme (FastAPI's `SecurityScopes`). */
-  readonly scopes: SecurityScopes;
-  /** The verified claims this request's credentials carried (a token's), when the validator granted them. */
-  readonly claims?: Claims;
-}
-
-/** What the guard leaves on the request: the winning alternative's schemes, the primary one first. */
-export type SecurityContext = readonly AuthenticatedScheme[];
-
-/** A security context and the compiled route it was made for: it satisfies that route only. */
-interface RouteContext {
-  readonly route: CompiledRoute;
-  readonly passed: SecurityContext;
-}
-
 const VALIDATOR_CONTEXT_ID = Symbol('security-schemes:validator-context-id');
 
-/** The key of the security context in its holder (see contextHolder). */
-const SECURITY_CONTEXT = Symbol('security-schemes:context');
-
-type ContextHolder = { [SECURITY_CONTEXT]?: RouteContext };
-type Request = SecurityRequest & ContextHolder & { [VALIDATOR_CONTEXT_ID]?: ContextId };
+type Request = SecurityRequest & { [VALIDATOR_CONTEXT_ID]?: ContextId };
 
 /**
  * Enforces the compiled requirement of each route: extracts credentials, runs validators, checks
@@ -84,7 +57,7 @@ export class SecurityGuard implements CanActivate {
     const request = this.getRequest(context);
     // Another security guard already checked this route on this request (the global guard and a SchemeGuard).
     // A context made for another route (an Express handler that fell through with next()) does not count.
-    if (contextHolder(request)[SECURITY_CONTEXT]?.route === route) return true;
+    if (passedFor(request, route)) return true;
     try {
       // Long-lived connections (gateway connections, graphql-ws subscriptions) end with their authorization.
       if (type === 'ws') refuseOnEndedConnection(this.registry.connections, context);
@@ -311,10 +284,7 @@ export class SecurityGuard implements CanActivate {
 
   /** Leaves this route's context on the request (for `@CurrentUser()` and friends) and lets it in. */
   private accept(request: Request, route: CompiledRoute, passed: AuthenticatedScheme[]): true {
-    const holder = contextHolder(request);
-    const value: RouteContext = { route, passed };
-    if (holder === request) request[SECURITY_CONTEXT] = value;
-    else Object.defineProperty(holder, SECURITY_CONTEXT, { value, writable: true, configurable: true });
+    setSecurityContext(request, route, passed);
     const property = this.registry.userProperty;
     if (property) (request as unknown as Record<string, unknown>)[property] = passed[0].principal;
     return true;
@@ -334,22 +304,6 @@ export function SchemeGuard(scheme: SchemeRef, scopes: readonly string[] = []): 
   }
   Object.defineProperty(ForScheme, 'name', { value: `SchemeGuard(${name})` });
   return ForScheme;
-}
-
-/** The security context the guard left on a request, or undefined when no security guard ran. */
-export function getSecurityContext(request: object): SecurityContext | undefined {
-  return contextHolder(request)[SECURITY_CONTEXT]?.passed;
-}
-
-/**
- * Where a request's security context is kept. On Express, its response's `locals`, Express's store for
- * request-level data (not enumerable there, so views and copies of `locals` do not see it): adding a
- * property to an Express request costs microseconds, as Express swaps every request's prototype.
- * Elsewhere (Fastify, the GraphQL and WebSocket request objects), the request itself.
- */
-function contextHolder(request: object): ContextHolder {
-  const locals = (request as { res?: { locals?: unknown } }).res?.locals;
-  return typeof locals === 'object' && locals !== null ? (locals as ContextHolder) : (request as ContextHolder);
 }
 
 /** The scheme's credentials; present but unreadable ones are refused (`malformed`, unless the error says why). */

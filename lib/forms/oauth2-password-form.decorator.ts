@@ -2,7 +2,8 @@ import { BadRequestException, createParamDecorator, type ExecutionContext, type 
 import { SWAGGER_API_CONSUMES, SWAGGER_API_PARAMETERS } from '../openapi/security.swagger-metadata.js';
 import { FORM_HANDLERS, MULTIPART, readFormFields, URLENCODED, type FormFields, type FormResponse } from './form-body.js';
 import { OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict } from './oauth2-password-request-form.js';
-import { OAuth2RefreshTokenRequestForm, type OAuth2TokenRequestForm } from './oauth2-refresh-token-request-form.js';
+import { OAuth2RefreshTokenRequestForm } from './oauth2-refresh-token-request-form.js';
+import type { OAuth2TokenRequestForm } from './oauth2-token-request-form.js';
 
 export interface OAuth2PasswordFormOptions {
   /** Require `grant_type` (`OAuth2PasswordRequestFormStrict` for the password grant). Default false. */

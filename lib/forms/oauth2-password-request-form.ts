@@ -1,4 +1,4 @@
-import { splitScope } from './oauth2-refresh-token-request-form.js';
+import { splitScope } from './scope-field.js';
 
 /** The fields of an OAuth2 password form, as the application passes them to the constructors. */
 export interface OAuth2PasswordRequestFormInit {

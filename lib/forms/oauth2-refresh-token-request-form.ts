@@ -1,4 +1,4 @@
-import type { OAuth2PasswordRequestForm } from './oauth2-password-request-form.js';
+import { splitScope } from './scope-field.js';
 
 /** The fields of an OAuth2 refresh-token form, as the application passes them to the constructor. */
 export interface OAuth2RefreshTokenRequestFormInit {
@@ -28,15 +28,4 @@ export class OAuth2RefreshTokenRequestForm {
     this.clientId = fields.clientId ?? null;
     this.clientSecret = fields.clientSecret ?? null;
   }
-}
-
-/**
- * What `@OAuth2TokenForm()` injects: the password form or the refresh-token form. Tell them apart with
- * `form instanceof OAuth2RefreshTokenRequestForm` (or `OAuth2PasswordRequestForm`).
- */
-export type OAuth2TokenRequestForm = OAuth2PasswordRequestForm | OAuth2RefreshTokenRequestForm;
-
-/** Splits a `scope` value on any run of whitespace, dropping empty pieces (Python's `str.split()`). */
-export function splitScope(scope: string): string[] {
-  return scope.split(/\s+/).filter((item) => item !== '');
 }

@@ -1,38 +1,16 @@
 import type { HttpException } from '@nestjs/common';
 import { INVALID_TOKEN_CHALLENGE } from '../tokens/bearer-token.js';
-import { crossSiteAnswers } from '../core/cross-site.js';
+import { crossSiteAnswers } from './cross-site-answers.js';
 import { IntrospectionValidator } from '../tokens/introspection/introspection-validator.js';
 import { MultiIssuerValidator } from '../tokens/issuers/multi-issuer-validator.js';
 import { JwtValidator } from '../tokens/jwt/jwt-validator.js';
 import { HTTPBasic } from '../schemes/http.js';
 import { headersOf, SecurityHttpException } from '../core/security.exception.js';
-import type { CompiledRoute, CompiledScheme, SchemeBinding } from '../core/registry/security.registry.js';
+import { combineChallenges, insufficientUserAuthentication, notEnoughPermissions } from '../core/answers.js';
+import type { CompiledRoute, CompiledScheme, SchemeBinding } from '../core/registry/compiled-route.js';
 
-// What the guard answers, in one place: the guard builds its refusals with the functions below, and the
-// OpenAPI writer lists, from the same compiled route and the same functions, every refusal the guard can
-// send on that route (status, message, WWW-Authenticate challenge).
-
-/** Several alternatives lacking their credentials: one 401 carrying each one's challenge (RFC 9110 allows a list). */
-export function combineChallenges(challenges: HttpException[]): HttpException {
-  if (challenges.length === 1) return challenges[0];
-  const values: string[] = [];
-  for (const challenge of challenges) {
-    const value = headersOf(challenge)?.['WWW-Authenticate'];
-    if (challenge.getStatus() !== 401) return challenge;
-    if (value && !values.includes(value)) values.push(value);
-  }
-  return new SecurityHttpException(401, 'Not authenticated', values.length ? { 'WWW-Authenticate': values.join(', ') } : {});
-}
-
-/** The 403 of a missing scope or a failed claim check, with its `insufficient_scope` challenge (RFC 6750). */
-export function notEnoughPermissions(challenge: string): SecurityHttpException {
-  return new SecurityHttpException(403, 'Not enough permissions', { 'WWW-Authenticate': challenge });
-}
-
-/** The 401 of a step-up requirement the credentials do not meet (RFC 9470). */
-export function insufficientUserAuthentication(challenge: string): SecurityHttpException {
-  return new SecurityHttpException(401, 'Insufficient user authentication', { 'WWW-Authenticate': challenge });
-}
+// Every refusal the guard can send on a route (status, message, WWW-Authenticate challenge), listed from
+// the same compiled route and with the same functions (lib/core/answers.ts) the guard builds them with.
 
 /** One answer the guard can give on a route. */
 export interface RouteAnswer {

@@ -1,10 +1,10 @@
 import { Logger, type Type } from '@nestjs/common';
-import type { CompiledRoute } from '../core/registry/security.registry.js';
+import type { CompiledRoute } from '../core/registry/compiled-route.js';
 import type { SecurityRequirementObject } from '../core/security.requirements.js';
 import { describeClaimRequirement } from '../core/claim-checks.js';
 import { describeStepUp } from '../core/step-up.js';
 import { routeAnswers, type RouteAnswer } from './route-answers.js';
-import { crossSiteDescription } from '../core/cross-site.js';
+import { crossSiteDescription } from './cross-site-answers.js';
 import { STATUS_CODES } from 'node:http';
 
 // The compiled requirement of each route is written into @nestjs/swagger's own metadata on the handler,

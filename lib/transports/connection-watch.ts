@@ -1,8 +1,8 @@
 import { claimsOf, type Claims } from '../core/claim-checks.js';
 import type { RevocableClaims } from '../revocation/revocation-store.js';
 import type { SecurityScheme } from '../schemes/security-scheme.js';
-import type { SecurityContext } from '../core/security.guard.js';
-import type { CompiledRoute } from '../core/registry/security.registry.js';
+import type { SecurityContext } from '../core/security-context.js';
+import type { CompiledRoute } from '../core/registry/compiled-route.js';
 import { WS_CLOSE_UNAUTHORIZED } from './websocket.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { SecurityRequest } from '../schemes/security-scheme.js';
 import { SecurityHttpException } from '../core/security.exception.js';
-import type { SecurityContext } from '../core/security.guard.js';
+import type { SecurityContext } from '../core/security-context.js';
 import { Refusal } from '../core/security-refusal.js';
-import type { CompiledRoute } from '../core/registry/security.registry.js';
+import type { CompiledRoute } from '../core/registry/compiled-route.js';
 import { closeReason, type ConnectionWatch, type EndedAuthorization, type WatchedSocket } from './connection-watch.js';
 import { graphqlRequest, isSubscriptionContext, subscriptionSocket, toGraphQLError } from './graphql.js';
 import { checkedWebsocketRequest, connectingClient, reportWebsocketFailure, websocketRequest } from './websocket.js';
