@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
-import { SecuritySchemesModule } from 'nestjs-security-schemes';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { SecurityGuard, SecuritySchemesModule } from 'nestjs-security-schemes';
 import { ApiKeyModule } from './api-key/api-key.module.js';
 import { apiKeyScheme } from './api-key/api-key.scheme.js';
 import { ApiKeyValidator } from './api-key/api-key.validator.js';
@@ -34,8 +34,10 @@ const IDP_SCHEMES = idpSchemes();
   imports: [
     // Every scheme of the application with its validator (a provider of one of the feature modules).
     // The order is the order of Swagger UI's Authorize dialog. A factory, so that each application started
-    // gets a revocation store of its own, made when it starts.
+    // gets a revocation store of its own, made when it starts. `globalGuard: false`: the sample registers
+    // SecurityGuard itself below, so that its own guard for disabled users runs right after it.
     SecuritySchemesModule.forRootAsync({
+      globalGuard: false,
       useFactory: () => ({
         schemes: [
           { scheme: oauth2Scheme, validator: TokenValidator },
@@ -64,8 +66,11 @@ const IDP_SCHEMES = idpSchemes();
   providers: [
     // 429 and 503 with Retry-After (login throttling and the argon2 line).
     { provide: APP_FILTER, useClass: RetryAfterFilter },
-    // A disabled user gets 400 Inactive user on every route that identifies a user, /status excepted.
-    { provide: APP_INTERCEPTOR, useClass: RefuseInactiveUsers },
+    // Global guards run in the order they are listed: the security schemes first, then the disabled-user check,
+    // which reads the principal SecurityGuard set: a disabled user gets 400 Inactive user on every route that
+    // identifies a user, /status excepted.
+    { provide: APP_GUARD, useExisting: SecurityGuard },
+    { provide: APP_GUARD, useClass: RefuseInactiveUsers },
   ],
 })
 export class AppModule {}
