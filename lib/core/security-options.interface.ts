@@ -1,4 +1,4 @@
-import type { ExecutionContext, InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { ExecutionContext, HttpException, InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { SecurityScheme } from '../schemes/security-scheme.js';
 import type { SecurityScopes } from './security-scopes.js';
@@ -56,6 +56,33 @@ export interface SecurityValidator<TCredentials = any, TPrincipal = unknown> {
     securityScopes: SecurityScopes,
     context: ExecutionContext,
   ): ValidationResult<TPrincipal> | Promise<ValidationResult<TPrincipal>>;
+
+  // Optional start-up hooks, called by SecuritySchemesModule (the library's token validators use them):
+
+  /**
+   * Called once with the scheme it validates, when the module registers an instance or resolves a provider:
+   * a validator that changes what its scheme accepts says so here (with `dpop`, a token validator makes its
+   * bearer scheme also read `Authorization: DPoP` and name DPoP in its challenge).
+   */
+  prepareScheme?(scheme: SecurityScheme): void;
+  /** Given the module's revocation store at init; a validator with a store of its own may ignore it. */
+  useModuleRevocationStore?(store: RevocationStore): void;
+  /** Start-up work before the application serves (fetching discovery documents and keys). */
+  onSecurityModuleInit?(): Promise<void>;
+  /**
+   * The refusals of its own this validator may answer besides its scheme's 401 challenge (a token
+   * validator's `invalid_token` 401, a 503 when its identity provider is out of reach), each with when it
+   * is sent. The OpenAPI document lists them on every route the scheme secures. Called on the instance
+   * or, for a provider class not yet built, on its prototype (`this` is then the prototype).
+   */
+  documentedRefusals?(): readonly ValidatorRefusal[];
+}
+
+/** A refusal a validator documents (`SecurityValidator.documentedRefusals`). */
+export interface ValidatorRefusal {
+  readonly error: HttpException;
+  /** When it is sent, in words: "the token is invalid, expired or revoked". */
+  readonly when: string;
 }
 
 /** The credentials type a scheme extracts. */

@@ -10,6 +10,7 @@ import type {
   SecuritySchemesOptionsFactory,
 } from './security-options.interface.js';
 import { SecurityRegistry } from './registry/security.registry.js';
+import { SwaggerMetadataWriter } from '../openapi/swagger-metadata.writer.js';
 import { revocationStoreProvider } from '../revocation/revocation-store.provider.js';
 import { RevocationStore } from '../revocation/revocation-store.js';
 import { markRegistration } from './single-registration.js';
@@ -39,6 +40,7 @@ export class SecuritySchemesModule {
         { provide: SECURITY_GLOBAL_GUARD, useValue: globalGuard },
         revocationStoreProvider,
         SecurityRegistry,
+        SwaggerMetadataWriter,
         SecurityGuard,
         FormBodyHooks,
         ...(globalGuard ? [{ provide: APP_GUARD, useExisting: SecurityGuard }] : []),

@@ -1,12 +1,9 @@
 import type { HttpException } from '@nestjs/common';
-import { INVALID_TOKEN_CHALLENGE } from '../tokens/bearer-token.js';
 import { crossSiteAnswers } from './cross-site-answers.js';
-import { IntrospectionValidator } from '../tokens/introspection/introspection-validator.js';
-import { MultiIssuerValidator } from '../tokens/issuers/multi-issuer-validator.js';
-import { JwtValidator } from '../tokens/jwt/jwt-validator.js';
 import { HTTPBasic } from '../schemes/http.js';
 import { headersOf, SecurityHttpException } from '../core/security.exception.js';
 import { combineChallenges, insufficientUserAuthentication, notEnoughPermissions } from '../core/answers.js';
+import type { SecurityValidator, ValidatorRefusal } from '../core/security-options.interface.js';
 import type { CompiledRoute, CompiledScheme, SchemeBinding } from '../core/registry/compiled-route.js';
 
 // Every refusal the guard can send on a route (status, message, WWW-Authenticate challenge), listed from
@@ -34,10 +31,11 @@ const EXACT_MISSING_LIMIT = 12;
  *   alternative, combined as the guard combines them, for every set of schemes a request may carry
  *   (none on routes that let anonymous requests in);
  * - a scheme's credentials refused by its validator (or malformed, for `HTTPBasic`): its challenge;
- *   the token validators' own `invalid_token` 401 and, when they fetch keys or introspect, their 503;
+ *   and what its validator documents (`documentedRefusals`: the token validators' `invalid_token` 401, or
+ *   DPoP's answers, and their 503 when they fetch keys or introspect);
  * - a step-up requirement not met (401), a missing scope or a failed claim check (403), per scheme entry.
  * - on routes with the cross-site check, its 403s (lib/core/cross-site.ts).
- * A validator's own `HttpException` other than the library's token validators' is not known here.
+ * An `HttpException` a validator throws without documenting it is not known here.
  */
 export function routeAnswers(route: CompiledRoute): RouteAnswer[] {
   const answers = new Map<string, { answer: Omit<RouteAnswer, 'when'>; when: string[] }>();
@@ -59,7 +57,7 @@ export function routeAnswers(route: CompiledRoute): RouteAnswer[] {
       if (hasValidator(binding) || compiled.scheme instanceof HTTPBasic) {
         add(compiled.scheme.makeNotAuthenticatedError(), `the ${name} credentials are refused`);
       }
-      for (const [error, when] of tokenValidatorAnswers(binding)) add(error, `${name}: ${when}`);
+      for (const { error, when } of validatorAnswers(binding)) add(error, `${name}: ${when}`);
       if (compiled.stepUp?.acrValues) add(insufficientUserAuthentication(compiled.stepUp.notStrongEnough), `${name}: the authentication (acr) is not strong enough`);
       if (compiled.stepUp?.maxAge !== undefined) add(insufficientUserAuthentication(compiled.stepUp.notRecentEnough), `${name}: the authentication is too old`);
       if (compiled.scopes.scopes.length > 0) {
@@ -118,21 +116,8 @@ function missingCredentials(route: CompiledRoute): { missing: CompiledScheme[]; 
   return found;
 }
 
-/** What the library's token validators answer besides the scheme's 401: `invalid_token`, and 503 when keys or introspection are remote. */
-function tokenValidatorAnswers(binding: SchemeBinding): [HttpException, string][] {
-  const validator: unknown = binding.validator ?? binding.validatorType?.prototype;
-  const token = validator instanceof JwtValidator || validator instanceof IntrospectionValidator || validator instanceof MultiIssuerValidator;
-  if (!token) return [];
-  const answers: [HttpException, string][] = [
-    [new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }), 'the token is invalid, expired or revoked'],
-  ];
-  // A provider class's key set is known only once it is built: assume it may be remote.
-  const remote = !(validator instanceof JwtValidator) || binding.validator === undefined || (validator as JwtValidator).keySet !== undefined;
-  if (remote) {
-    answers.push([
-      new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': '30' }),
-      'the identity provider (its keys or introspection endpoint) is out of reach',
-    ]);
-  }
-  return answers;
+/** What the scheme's validator documents answering besides the scheme's 401 (`SecurityValidator.documentedRefusals`). */
+function validatorAnswers(binding: SchemeBinding): readonly ValidatorRefusal[] {
+  const validator = (binding.validator ?? binding.validatorType?.prototype) as SecurityValidator | undefined;
+  return typeof validator?.documentedRefusals === 'function' ? validator.documentedRefusals() : [];
 }

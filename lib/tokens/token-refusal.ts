@@ -2,6 +2,7 @@ import { INVALID_TOKEN_CHALLENGE } from './bearer-token.js';
 import { IntrospectionUnavailableError } from './introspection/introspection-unavailable.error.js';
 import { InvalidTokenError } from './jwt/jws.js';
 import { KeySetUnavailableError } from './jwt/jwks.js';
+import type { ValidatorRefusal } from '../core/security-options.interface.js';
 import { SecurityHttpException } from '../core/security.exception.js';
 
 /**
@@ -31,4 +32,26 @@ export function asBearerGrant<T extends { readonly claims: object | undefined }>
     throw tokenRefusal(new InvalidTokenError('typ_mismatch', 'the token is sender-constrained (cnf), not a bearer token'));
   }
   return verified;
+}
+
+/**
+ * What a token validator documents (`SecurityValidator.documentedRefusals`): its `invalid_token` 401 (with
+ * DPoP, DPoP's answers instead), and the 503 when it reaches its identity provider while serving (`remote`).
+ */
+export function tokenValidatorRefusals(remote: boolean, dpop: { documentedRefusals(): ValidatorRefusal[] } | undefined): ValidatorRefusal[] {
+  const refusals: ValidatorRefusal[] = dpop
+    ? dpop.documentedRefusals()
+    : [
+        {
+          error: new SecurityHttpException(401, 'Could not validate credentials', { 'WWW-Authenticate': INVALID_TOKEN_CHALLENGE }),
+          when: 'the token is invalid, expired or revoked',
+        },
+      ];
+  if (remote) {
+    refusals.push({
+      error: new SecurityHttpException(503, 'The identity provider is unreachable', { 'Retry-After': '30' }),
+      when: 'the identity provider (its keys or introspection endpoint) is out of reach',
+    });
+  }
+  return refusals;
 }

@@ -5,6 +5,7 @@ import type { Grant } from '../../core/grant.js';
 import type { AlgorithmSpec } from '../jwt/algorithms.js';
 import { InMemoryRevocationStore } from '../../revocation/in-memory-revocation-store.js';
 import { RevocationStore } from '../../revocation/revocation-store.js';
+import type { ValidatorRefusal } from '../../core/security-options.interface.js';
 import { SecurityHttpException, type ResponseHeaders } from '../../core/security.exception.js';
 import { dpopAlgorithmSpecs } from './dpop-algorithms.js';
 import { DPoPChallenges, type DPoPErrorCode } from './dpop-challenges.js';
@@ -195,6 +196,22 @@ export class DPoPCheck {
     const expiresAt = Math.ceil(proof.iat + this.iatWindowSeconds) + 1;
     const store = (this.store ??= new InMemoryRevocationStore()); // a validator used outside the module keeps its own
     return store instanceof InMemoryRevocationStore ? store.consumeOnceNow(id, expiresAt) : store.consumeOnce(id, expiresAt);
+  }
+
+  /**
+   * The 401s this check answers besides the scheme's challenge, for the OpenAPI document: the token refused
+   * (with the challenge of the scheme the request used), the proof refused, and a nonce asked for.
+   */
+  documentedRefusals(): ValidatorRefusal[] {
+    const refused = (code: DPoPErrorCode, dpop: boolean, extra: ResponseHeaders = {}) =>
+      new SecurityHttpException(401, NOT_VALIDATED, { ...this.header(this.challenges.refused(code, dpop)), ...extra });
+    const refusals: ValidatorRefusal[] = [
+      { error: refused('invalid_token', true), when: 'the DPoP-bound token is invalid, expired, revoked or not bound to the proof\'s key' },
+      { error: refused('invalid_dpop_proof', true), when: 'the DPoP proof is missing, malformed, replayed, too old or does not match the request' },
+    ];
+    if (this.mode === 'allowed') refusals.push({ error: refused('invalid_token', false), when: 'the Bearer token is invalid, expired, revoked or DPoP-bound' });
+    if (this.nonces) refusals.push({ error: refused('use_dpop_nonce', true, { 'DPoP-Nonce': '<nonce>' }), when: 'the proof does not carry the server\'s current nonce (sent in DPoP-Nonce)' });
+    return refusals;
   }
 
   /** A refusal with DPoP's challenges: DPoP errors, and the validator's own `invalid_token` 401s; others unchanged. */

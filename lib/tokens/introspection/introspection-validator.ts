@@ -1,4 +1,6 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
+import type { ValidatorRefusal } from '../../core/security-options.interface.js';
+import type { SecurityScheme } from '../../schemes/security-scheme.js';
 import { bearerToken, scopesReader } from '../bearer-token.js';
 import type { GrantedScopesReader } from '../jwt/jwt-validator-options.interface.js';
 import { InvalidTokenError } from '../jwt/jws.js';
@@ -11,7 +13,7 @@ import { grantForRequest, verifiedTokenGrant, type ClaimsToPrincipal, type Token
 import type { RevocableClaims, RevocationStore } from '../../revocation/revocation-store.js';
 import { revokedTokenError } from '../../revocation/revoked-token.js';
 import { ValidatorRevocation } from '../../revocation/validator-revocation.js';
-import { tokenRefusal } from '../token-refusal.js';
+import { tokenRefusal, tokenValidatorRefusals } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import type { IntrospectionClaims, IntrospectionEndpointOptions, IntrospectionValidatorOptions } from './introspection-options.interface.js';
 import { IntrospectionUnavailableError } from './introspection-unavailable.error.js';
@@ -70,6 +72,16 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
   }
 
   /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
+  /** With `dpop`, its scheme also reads `Authorization: DPoP` and names DPoP in its challenge (called by the module). */
+  prepareScheme(scheme: SecurityScheme): void {
+    if (this.dpop) scheme.acceptDPoP(this.dpop.schemeChallenge);
+  }
+
+  /** For the OpenAPI document: `invalid_token` (or DPoP's answers), and a 503 when the identity provider is out of reach. */
+  documentedRefusals(): ValidatorRefusal[] {
+    return tokenValidatorRefusals(true, this.dpop);
+  }
+
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
     this.dpop?.useModuleStore(store); // DPoP proofs' jtis, unless dpop.replay names another store

@@ -1,4 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { ValidatorRefusal } from '../../core/security-options.interface.js';
+import type { SecurityScheme } from '../../schemes/security-scheme.js';
 import type { KeyObject } from 'node:crypto';
 import type { Grant } from '../../core/grant.js';
 import { bearerToken, scopesReader } from '../bearer-token.js';
@@ -9,7 +11,7 @@ import { ValidatorRevocation } from '../../revocation/validator-revocation.js';
 import type { SecurityValidator } from '../../core/security-options.interface.js';
 import type { SecurityScopes } from '../../core/security-scopes.js';
 import { grantForRequest, verifiedTokenGrant, type TokenGrant } from '../token-principal.js';
-import { asBearerGrant, tokenRefusal } from '../token-refusal.js';
+import { asBearerGrant, tokenRefusal, tokenValidatorRefusals } from '../token-refusal.js';
 import { VerifiedTokenCache } from '../verified-token-cache.js';
 import { DPoPCheck } from '../dpop/dpop-check.js';
 import { algorithmSpecs, type AlgorithmSpec } from './algorithms.js';
@@ -121,6 +123,18 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
    * that is down is a warning (with the URL and the cause), not fatal; a discovery document that names another
    * issuer is logged as a configuration error, and the tokens are then refused (`issuer_mismatch`).
    */
+  /** With `dpop`, its scheme also reads `Authorization: DPoP` and names DPoP in its challenge (called by the module). */
+  prepareScheme(scheme: SecurityScheme): void {
+    if (this.dpop) scheme.acceptDPoP(this.dpop.schemeChallenge);
+  }
+
+  /** For the OpenAPI document: `invalid_token` (or DPoP's answers), and a 503 when keys are fetched. */
+  documentedRefusals(): ValidatorRefusal[] {
+    // On the prototype (a provider class not built yet) the key set is unknown: it may be remote.
+    const built = Object.prototype.hasOwnProperty.call(this, 'keySet');
+    return tokenValidatorRefusals(!built || this.keySet !== undefined, this.dpop);
+  }
+
   async onSecurityModuleInit(): Promise<void> {
     await this.keySet?.prefetch();
   }
