@@ -71,7 +71,6 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     this.revocation = new ValidatorRevocation(OWNER, options.revocation);
   }
 
-  /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   /** With `dpop`, its scheme also reads `Authorization: DPoP` and names DPoP in its challenge (called by the module). */
   prepareScheme(scheme: SecurityScheme): void {
     if (this.dpop) scheme.acceptDPoP(this.dpop.schemeChallenge);
@@ -82,6 +81,7 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
     return tokenValidatorRefusals(true, this.dpop);
   }
 
+  /** Called by SecuritySchemesModule at start-up with its revocation store; ignored when `revocation` was given. */
   useModuleRevocationStore(store: RevocationStore): void {
     this.revocation.useModuleStore(store);
     this.dpop?.useModuleStore(store); // DPoP proofs' jtis, unless dpop.replay names another store

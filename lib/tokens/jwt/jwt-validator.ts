@@ -118,11 +118,6 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     this.keySet = keySets ? keySets.keySet(source, this.specs, options.jwks) : new RemoteKeySet(source, this.specs, options.jwks, () => this.onKeysRemoved());
   }
 
-  /**
-   * Called by SecuritySchemesModule at start-up: fetches the discovery document and the key set once. A provider
-   * that is down is a warning (with the URL and the cause), not fatal; a discovery document that names another
-   * issuer is logged as a configuration error, and the tokens are then refused (`issuer_mismatch`).
-   */
   /** With `dpop`, its scheme also reads `Authorization: DPoP` and names DPoP in its challenge (called by the module). */
   prepareScheme(scheme: SecurityScheme): void {
     if (this.dpop) scheme.acceptDPoP(this.dpop.schemeChallenge);
@@ -134,6 +129,12 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
     const built = Object.prototype.hasOwnProperty.call(this, 'keySet');
     return tokenValidatorRefusals(!built || this.keySet !== undefined, this.dpop);
   }
+
+  /**
+   * Called by SecuritySchemesModule at start-up: fetches the discovery document and the key set once. A provider
+   * that is down is a warning (with the URL and the cause), not fatal; a discovery document that names another
+   * issuer is logged as a configuration error, and the tokens are then refused (`issuer_mismatch`).
+   */
 
   async onSecurityModuleInit(): Promise<void> {
     await this.keySet?.prefetch();
