@@ -119,12 +119,15 @@ export type SchemeEntry = SecurityScheme | SecuritySchemeRegistration<any>;
 
 /**
  * `schemes` with each validator checked against its own scheme's credentials, so that
- * `{ scheme: new HTTPBearer(), validator: ValidatorOfString }` is a compile error.
+ * `{ scheme: new HTTPBearer(), validator: ValidatorOfString }` is a compile error; and a validator with
+ * `validatedBy: 'handler'` (two answers to who checks the credentials) is one too.
  */
 export type CheckedSchemes<T extends readonly SchemeEntry[]> = {
   [K in keyof T]: T[K] extends { scheme: infer S extends SecurityScheme; validator?: infer V }
     ? [V] extends [ValidatorFor<S> | undefined]
-      ? T[K]
+      ? T[K] extends { validator: object; validatedBy: 'handler' }
+        ? { scheme: S; validator: ValidatorFor<S>; validatedBy?: never; credentialsFromCookie?: true }
+        : T[K]
       : { scheme: S; validator?: ValidatorFor<S>; validatedBy?: 'handler'; credentialsFromCookie?: true }
     : T[K];
 };

@@ -87,6 +87,18 @@ export const refused = [
       { scheme: bearer, validatedBy: 'validator' },
     ],
   }),
+  SecuritySchemesModule.forRoot({
+    schemes: [
+      // @ts-expect-error a validator, or validatedBy: 'handler', not both (who checks the credentials?)
+      { scheme: bearer, validator: BearerValidator, validatedBy: 'handler' },
+    ],
+  }),
+  SecuritySchemesModule.forRoot({
+    schemes: [
+      // @ts-expect-error the same with an instance validator
+      { scheme: bearer, validator: new BearerValidator(), validatedBy: 'handler' },
+    ],
+  }),
   SecuritySchemesModule.forRootAsync({
     // @ts-expect-error the factory's schemes are checked too
     useFactory: () => ({ schemes: [{ scheme: bearer, validator: StringValidator }] }),
@@ -96,6 +108,6 @@ export const refused = [
 describe('validator types', () => {
   it('are checked by the type check that npm test runs (tsc --noEmit over test/)', () => {
     expect(accepted).toHaveLength(2);
-    expect(refused).toHaveLength(5);
+    expect(refused).toHaveLength(7);
   });
 });
