@@ -84,6 +84,21 @@ describe('start-up errors for handlers the schemes cannot protect', () => {
     await app.close();
   });
 
+  it('names the microservice handler, not the missing validator, when its requirement names a scheme without one', async () => {
+    const bare = new APIKeyHeader({ name: 'X-Other-Key', schemeName: 'BareKey' });
+    @Controller()
+    class BareSchemeHandlers {
+      @Security(bare)
+      @MessagePattern({ cmd: 'bare' })
+      bare() {}
+    }
+    const compiling = Test.createTestingModule({
+      imports: [SecuritySchemesModule.forRoot({ schemes: [bare] })],
+      controllers: [BareSchemeHandlers],
+    }).compile();
+    await expect(compiling).rejects.toThrow('BareSchemeHandlers.bare: security schemes cannot protect microservice handlers');
+  });
+
   it('starts when microservice handlers declare nothing', async () => {
     await (await compile([UnsecuredHandlers])).close();
   });

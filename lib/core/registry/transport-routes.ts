@@ -34,14 +34,9 @@ export class TransportRoutes {
       if (typeof type !== 'function' || typeof type.prototype !== 'object' || type.prototype === null) continue;
       let secured = false;
       for (const { kind, methodName, handler, field } of transportHandlers(type, this.scanner.getAllMethodNames(type.prototype))) {
-        if (this.requirementFor(type, handler).alternatives.length === 0) continue;
-        if (kind === 'rpc') {
-          throw new Error(
-            `${type.name}.${methodName}: security schemes cannot protect microservice handlers ` +
-              '(@MessagePattern/@EventPattern carry no request credentials). Remove @Security/@SecurityAll there, ' +
-              'or add @SkipSecurity() to leave it out of defaultSecurity.',
-          );
-        }
+        const route = kind === 'rpc' ? this.rpcRequirement(type, handler, methodName) : this.requirementFor(type, handler);
+        if (route.alternatives.length === 0) continue;
+        if (kind === 'rpc') throw microserviceError(type, methodName);
         if (kind === 'ws' && !hasSecurityGuard(type, handler)) {
           throw new Error(
             `${type.name}.${methodName}: Nest does not run global guards on WebSocket gateways, so nothing would ` +
@@ -57,6 +52,19 @@ export class TransportRoutes {
       if (!secured) continue;
       installConnectionHook(type);
       this.securedGateways.push({ wrapper, connection });
+    }
+  }
+
+  /**
+   * A microservice handler's requirement. Any requirement there is an error, so one that does not even
+   * compile (a scheme without a validator, say) is reported as what it is: a requirement on a handler
+   * that carries no credentials.
+   */
+  private rpcRequirement(type: Type, handler: Function, methodName: string): CompiledRoute {
+    try {
+      return this.requirementFor(type, handler);
+    } catch {
+      throw microserviceError(type, methodName);
     }
   }
 
@@ -92,6 +100,14 @@ export class TransportRoutes {
       });
     }
   }
+}
+
+function microserviceError(type: Type, methodName: string): Error {
+  return new Error(
+    `${type.name}.${methodName}: security schemes cannot protect microservice handlers ` +
+      '(@MessagePattern/@EventPattern carry no request credentials). Remove @Security/@SecurityAll there, ' +
+      'or add @SkipSecurity() to leave it out of defaultSecurity.',
+  );
 }
 
 function optionalProvider<T>(moduleRef: ModuleRef, token: string): T | undefined {
