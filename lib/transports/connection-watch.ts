@@ -1,4 +1,7 @@
+import type { ExecutionContext } from '@nestjs/common';
 import { claimsOf, type Claims } from '../core/claim-checks.js';
+import { Refusal } from '../core/security-refusal.js';
+import { SecurityHttpException } from '../core/security.exception.js';
 import type { RevocableClaims } from '../revocation/revocation-store.js';
 import type { SecurityScheme } from '../schemes/security-scheme.js';
 import type { SecurityContext } from '../core/security-context.js';
@@ -44,6 +47,21 @@ export interface EndedAuthorization {
   readonly scheme: SecurityScheme;
 }
 
+/** The call that started watching a connection (its first authorized call): where a sweep-ended connection is reported. */
+export interface WatchOrigin {
+  /** `Gateway.handler` or `Resolver.field`. */
+  readonly handler: string;
+  readonly context: ExecutionContext;
+}
+
+/** Told about each connection the sweep ends (the `onRefusal` hook), with the refusal it amounts to. */
+export type EndedConnectionReporter = (refusal: Refusal, origin: WatchOrigin) => void;
+
+/** The refusal an ended authorization amounts to: 401, `expired` or `revoked`. */
+export function endedRefusal({ end, scheme }: EndedAuthorization): Refusal {
+  return new Refusal(new SecurityHttpException(401, closeReason(end), {}, end), end, [scheme]);
+}
+
 /** A revocation store, or a token validator (its own store, or the module's it was handed). */
 export interface RevocationCheck {
   isRevoked(claims: RevocableClaims): boolean;
@@ -54,21 +72,30 @@ const CLOSING = 2;
 export class ConnectionWatch {
   /** Per socket, its authorizations by scheme: one per scheme, as a connection's credentials do not change. */
   private readonly watched = new Map<WatchedSocket, Map<SecurityScheme, ConnectionAuthorization>>();
+  private readonly origins = new Map<WatchedSocket, WatchOrigin>();
   private sweeper: NodeJS.Timeout | undefined;
 
-  /** @param moduleStore the module's revocation store, asked about the claims of validators without `isRevoked`. */
-  constructor(private readonly moduleStore: () => RevocationCheck | undefined = () => undefined) {}
+  /**
+   * @param moduleStore the module's revocation store, asked about the claims of validators without `isRevoked`.
+   * @param reportEnded told about each connection the sweep closes (a call on an ended connection is refused,
+   *   and reported, by the guard instead).
+   */
+  constructor(
+    private readonly moduleStore: () => RevocationCheck | undefined = () => undefined,
+    private readonly reportEnded?: EndedConnectionReporter,
+  ) {}
 
   /**
    * Watches `socket` until these authorizations end or it closes. When one is already over (it expires within
    * the sweep interval, or is revoked), the socket is closed now and the ended one returned, for the caller to
    * refuse the call that asked for it.
    */
-  watch(socket: WatchedSocket, authorizations: readonly ConnectionAuthorization[]): EndedAuthorization | undefined {
+  watch(socket: WatchedSocket, authorizations: readonly ConnectionAuthorization[], origin?: WatchOrigin): EndedAuthorization | undefined {
     if (authorizations.length === 0 || socket.readyState >= CLOSING) return undefined;
     let byScheme = this.watched.get(socket);
     if (!byScheme) {
       this.watched.set(socket, (byScheme = new Map()));
+      if (origin) this.origins.set(socket, origin);
       socket.once('close', () => this.forget(socket));
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
     }
@@ -105,6 +132,7 @@ export class ConnectionWatch {
   /** Stops watching everything (application shutdown). */
   stop(): void {
     this.watched.clear();
+    this.origins.clear();
     this.stopSweeping();
   }
 
@@ -112,7 +140,10 @@ export class ConnectionWatch {
     const horizon = Date.now() + SWEEP_INTERVAL_MS;
     for (const [socket, byScheme] of this.watched) {
       const ended = endedOf(byScheme, horizon);
-      if (ended) this.end(socket, ended.end);
+      if (!ended) continue;
+      const origin = this.origins.get(socket);
+      this.end(socket, ended.end);
+      if (origin) this.reportEnded?.(endedRefusal(ended), origin);
     }
   }
 
@@ -122,6 +153,7 @@ export class ConnectionWatch {
   }
 
   private forget(socket: WatchedSocket): void {
+    this.origins.delete(socket);
     if (this.watched.delete(socket) && this.watched.size === 0) this.stopSweeping();
   }
 

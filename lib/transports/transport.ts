@@ -1,10 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { SecurityRequest } from '../schemes/security-scheme.js';
-import { SecurityHttpException } from '../core/security.exception.js';
 import type { SecurityContext } from '../core/security-context.js';
-import { Refusal } from '../core/security-refusal.js';
 import type { CompiledRoute } from '../core/registry/compiled-route.js';
-import { closeReason, type ConnectionWatch, type EndedAuthorization, type WatchedSocket } from './connection-watch.js';
+import { endedRefusal, type ConnectionWatch, type WatchedSocket } from './connection-watch.js';
 import { graphqlRequest, isSubscriptionContext, subscriptionSocket, toGraphQLError } from './graphql.js';
 import { checkedWebsocketRequest, connectingClient, reportWebsocketFailure, websocketRequest } from './websocket.js';
 
@@ -54,7 +52,7 @@ export function watchLongLived(watch: ConnectionWatch, context: ExecutionContext
     const handler = `${route.controller.name}.${route.methodName}`;
     throw new Error(`${handler}: this connection could not be closed when its credentials end (needs graphql-ws over ws, or platform-ws).`);
   }
-  const ended = watch.watch(socket, authorizations);
+  const ended = watch.watch(socket, authorizations, { handler: `${route.controller.name}.${route.methodName}`, context });
   if (ended) throw endedRefusal(ended);
 }
 
@@ -74,10 +72,6 @@ export function whenPassed(result: true | Promise<boolean>, then: () => void): t
     if (passed) then();
     return passed;
   });
-}
-
-function endedRefusal({ end, scheme }: EndedAuthorization): Refusal {
-  return new Refusal(new SecurityHttpException(401, closeReason(end), {}, end), end, [scheme]);
 }
 
 function isWatchable(socket: unknown): socket is WatchedSocket {

@@ -202,6 +202,19 @@ describe.each(PLATFORMS)('WebSocket gateway connections end with their authoriza
     expect(other.socket.readyState).toBe(WebSocket.OPEN);
   });
 
+  it('reports each connection the sweep ends to onRefusal (reason, status, scheme, the gateway, a ws context)', async () => {
+    const token = sign({ sub: 'audited' });
+    const client = await connect('/live', token);
+    refusals.length = 0;
+    await store.revokeToken(jtiOf(token), claimsOf(token).exp);
+    expect(await client.closedWithin(1500)).toMatchObject({ code: 4401, reason: 'Token revoked' });
+    await sleep(50);
+    expect(refusals.map(({ reason, status, schemes, handler }) => ({ reason, status, schemes, handler }))).toEqual([
+      { reason: 'revoked', status: 401, schemes: ['jwt'], handler: expect.stringMatching(/^LiveGateway\./) },
+    ]);
+    expect(refusals[0].context.getType()).toBe('ws');
+  });
+
   it('closes every connection of a subject revoked with revokeSubject, within a second', async () => {
     const revocable = await Promise.all([connect('/live', sign({ sub: 'gone' })), connect('/live', sign({ sub: 'gone' }))]);
     const revokedAt = Date.now();

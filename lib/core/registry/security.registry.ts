@@ -39,7 +39,10 @@ export class SecurityRegistry implements OnModuleInit, OnApplicationBootstrap, O
   /** The `crossSite` option, checked; undefined when it is off. */
   readonly crossSite: CrossSiteCheck | undefined;
   /** Gateway connections and graphql-ws subscriptions, closed when their credentials expire or are revoked. */
-  readonly connections = new ConnectionWatch(() => this.revocation);
+  readonly connections = new ConnectionWatch(
+    () => this.revocation,
+    (refusal, { handler, context }) => this.refusals.report(refusal, handler, context),
+  );
   private readonly logger = new Logger('SecuritySchemesModule');
   private readonly bindings: SchemeBindings;
   private readonly compiler: RouteCompiler;
