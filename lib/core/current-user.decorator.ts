@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { getSecurityContext, type AuthenticatedScheme } from './security-context.js';
+import { getSecurityContext, routeSecurityContext, type AuthenticatedScheme, type SecurityContext } from './security-context.js';
 import type { SchemeRef } from './security-options.interface.js';
 import { SecurityScopes } from './security-scopes.js';
 import { claimsOf } from './claim-checks.js';
@@ -7,9 +7,18 @@ import { checkedRequest } from '../transports/transport.js';
 
 const NO_SCOPES = new SecurityScopes();
 
+/**
+ * This call's security context. On HTTP it must have been made for this route: a request an Express handler
+ * handed on with `next()` carries the first route's context, which says nothing of this one (`null`).
+ */
+function contextOf(request: object, context: ExecutionContext): SecurityContext | null | undefined {
+  if (context.getType() !== 'http') return getSecurityContext(request);
+  return routeSecurityContext(request, context.getClass(), context.getHandler());
+}
+
 function authenticated(context: ExecutionContext, scheme?: SchemeRef): AuthenticatedScheme | undefined {
   const request = checkedRequest(context);
-  const passed = request && getSecurityContext(request);
+  const passed = request && contextOf(request, context);
   if (!passed) return undefined;
   if (scheme === undefined) return passed[0];
   const name = typeof scheme === 'string' ? scheme : scheme.schemeName;
@@ -19,12 +28,13 @@ function authenticated(context: ExecutionContext, scheme?: SchemeRef): Authentic
 /**
  * The principal the validator returned (or the credentials, without a validator); `null` for an
  * anonymous request on an optional route. `@CurrentUser('email')` picks one property. When no security
- * guard ran (a route without requirement, or a test that replaced the guard), it reads `request.user`.
+ * guard ran (a route without requirement, or a test that replaced the guard), it reads `request.user`;
+ * on a route reached through another route's `next()`, `null` (the principal was the other route's).
  */
 export const CurrentUser = createParamDecorator((property: string | undefined, context: ExecutionContext) => {
   const request = checkedRequest(context) as { user?: unknown } | undefined;
-  const passed = request && getSecurityContext(request);
-  const principal = (passed ? passed[0].principal : request?.user) ?? null;
+  const passed = request && contextOf(request, context);
+  const principal = (passed ? passed[0].principal : passed === null ? null : request?.user) ?? null;
   return property && principal !== null && typeof principal === 'object'
     ? (principal as Record<string, unknown>)[property]
     : principal;

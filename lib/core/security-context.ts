@@ -19,9 +19,15 @@ export interface AuthenticatedScheme {
 /** What the guard leaves on the request: the winning alternative's schemes, the primary one first. */
 export type SecurityContext = readonly AuthenticatedScheme[];
 
-/** A security context and the compiled route (an opaque identity here) it was made for: it satisfies that route only. */
+/** Which route a context was made for: its compiled route (lib/core/registry/compiled-route.ts). */
+export interface RouteIdentity {
+  readonly controller: Function;
+  readonly handler: Function;
+}
+
+/** A security context and the compiled route it was made for: it satisfies that route only. */
 interface RouteContext {
-  readonly route: object;
+  readonly route: RouteIdentity;
   readonly passed: SecurityContext;
 }
 
@@ -35,13 +41,24 @@ export function getSecurityContext(request: object): SecurityContext | undefined
   return contextHolder(request)[SECURITY_CONTEXT]?.passed;
 }
 
+/**
+ * The security context of this request for the route of `controller` and `handler`: undefined when no
+ * security guard ran, `null` when the context was made for another route (an Express handler fell through
+ * to this one with `next()`), so that nothing of the first route's principal is shown for the second.
+ */
+export function routeSecurityContext(request: object, controller: Function, handler: Function): SecurityContext | null | undefined {
+  const bound = contextHolder(request)[SECURITY_CONTEXT];
+  if (bound === undefined) return undefined;
+  return bound.route.handler === handler && bound.route.controller === controller ? bound.passed : null;
+}
+
 /** True when a security guard already let this request in for this very route (not one it fell through from). */
-export function passedFor(request: object, route: object): boolean {
+export function passedFor(request: object, route: RouteIdentity): boolean {
   return contextHolder(request)[SECURITY_CONTEXT]?.route === route;
 }
 
 /** Leaves this route's security context on the request. */
-export function setSecurityContext(request: object, route: object, passed: SecurityContext): void {
+export function setSecurityContext(request: object, route: RouteIdentity, passed: SecurityContext): void {
   const holder = contextHolder(request);
   const value: RouteContext = { route, passed };
   if (holder === request) holder[SECURITY_CONTEXT] = value;

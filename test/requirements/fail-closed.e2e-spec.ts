@@ -5,6 +5,8 @@ import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import {
   APIKeyHeader,
+  CurrentClaims,
+  CurrentCredentials,
   CurrentUser,
   HTTPBearer,
   SchemeGuard,
@@ -229,7 +231,7 @@ class FilesController {
   @Security(apiKey, { optional: true })
   @Get(':name')
   file(@Param('name') name: string, @Next() next: () => void) {
-    if (name === 'secret' || name === 'report') return next(); // served below
+    if (name === 'secret' || name === 'report' || name === 'public') return next(); // served below
     return undefined;
   }
 
@@ -243,6 +245,11 @@ class FilesController {
   @Get('report')
   report(@CurrentUser('sub') sub: string) {
     return { report: true, sub };
+  }
+
+  @Get('public')
+  public(@CurrentUser() user: unknown, @CurrentCredentials() credentials: unknown, @CurrentClaims() claims: unknown) {
+    return { public: true, user, credentials, claims };
   }
 }
 
@@ -261,6 +268,8 @@ describe.each(PLATFORMS)('a security context is bound to its route (%s)', (platf
       expect(await get('/files/report')).toEqual(unauthorized('APIKey'));
       expect(await get('/files/report', token('ann', ['read']))).toEqual(forbidden('reports'));
       expect(await get('/files/report', token('ann', ['reports']))).toEqual(ok({ report: true, sub: 'ann' }));
+      // A route without requirement reached through next(): the first route's principal is not shown there.
+      expect(await get('/files/public', token('ann', ['admin']))).toEqual(ok({ public: true, user: null, credentials: null, claims: null }));
     } finally {
       await t.close();
     }
