@@ -36,6 +36,8 @@ export interface AppSpec {
   redis?: boolean;
   /** The app is the hand-written peer of this app (same validator, no library): the report gives the library's ratio to it. */
   peerOf?: string;
+  /** The app is the sample itself (`createSampleApp`): it starts with the bench's signing key as SECRET_KEY. */
+  sample?: boolean;
 }
 
 const get = (headers: Record<string, string> = {}): BenchRequest => ({ method: 'GET', path: ITEMS_PATH, headers });
@@ -91,6 +93,7 @@ export const APPS = {
     expectedBody: JSON.stringify({ status: 'ok' }),
     guarded: true,
     kind: 'login',
+    sample: true,
   },
   // RS256 tokens verified through an identity provider's JWKS (bench/apps/jwks.ts).
   'jwks-miss': { number: '9', title: 'RS256 JWT from a JWKS, JwtValidator, cache miss', request: withRs256, guarded: true },
@@ -130,6 +133,16 @@ export const APPS = {
   // new proof on each request (18a): one ES256 signature check and one jti marked used per request.
   'dpop-bearer': { number: '18', title: 'HTTPBearer + JwtValidator HS256, cached bearer token (baseline of 18a)', request: withCachedBearer, guarded: true },
   dpop: { number: '18a', title: 'the same route, DPoP-bound token, a new ES256 proof each request', request: withDPoP, guarded: true },
+  // The sample as `npm run sample` starts it (every scheme, its global guards, filter, Swagger UI, server timeouts),
+  // its GET /users/me/items with a valid access token as POST /token issues them; compared with the bare Nest app
+  // of row 1 (the same JSON on the same path, no library), in the same rounds.
+  'sample-items': {
+    number: '19',
+    title: 'the sample: GET /users/me/items, a valid token (vs the bare app, 1)',
+    request: () => get({ authorization: `Bearer ${signSampleToken()}` }),
+    guarded: true,
+    sample: true,
+  },
 } satisfies Record<string, AppSpec>;
 
 export type AppName = keyof typeof APPS;

@@ -48,6 +48,7 @@ const MODULES: Record<AppName, Type | AppFactory> = {
   'passport-string': PassportStringSecretModule,
   'passport-key': PassportKeyObjectModule,
   'sample-login': (platform) => createSampleApp(platform, { logger: false }),
+  'sample-items': (platform) => createSampleApp(platform, { logger: false }),
   'jwks-miss': JwksCacheMissModule,
   'jwks-hit': JwksCacheHitModule,
   'passport-jwks': PassportJwksModule,
