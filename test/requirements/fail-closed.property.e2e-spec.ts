@@ -348,8 +348,9 @@ function decide(config: Config, terms: Term[], r: Req): Decision {
 
 /**
  * What the request should get, and whether the declarations let it in at all. A fall-through request
- * meets the first route's requirement, then the second's on its own; a route that requires nothing (or
- * that no guard runs for, allowed by allowUnguardedRoutes) leaves the request's principal as it was.
+ * meets the first route's requirement, then the second's on its own. The principal shown is the one the
+ * last route's own check made: a route that requires nothing (or that no guard runs for, allowed by
+ * allowUnguardedRoutes) shows none, not the one a route before it let in.
  */
 function expected(config: Config, r: Req): { decision: Decision; declaredOpen: boolean } {
   const i = r.target % config.controllers.length;
@@ -362,7 +363,7 @@ function expected(config: Config, r: Req): { decision: Decision; declaredOpen: b
     declaredOpen &&= meets(config, route, r);
     const decision = decide(config, normalForm(route.levels), r);
     if (decision.status !== 200) return { decision, declaredOpen: false };
-    user = decision.user;
+    user = route === chain[chain.length - 1] ? decision.user : null;
   }
   if (chain.length < routes.length) return { decision: { status: 404 }, declaredOpen: false };
   return { decision: { status: 200, user }, declaredOpen };
