@@ -25,6 +25,11 @@ declare global {
   /** A configured `JwtValidator`. */
   const jwtValidator: JwtValidator;
 
+  /** A service of yours that finds the licence behind an API key. */
+  class LicenceService {
+    findByKey(key: string): Promise<{ expired: boolean; owner: User } | undefined>;
+  }
+
   /** Your root module. */
   class AppModule {}
   /** The application, as `NestFactory.create(AppModule)` made it. */

@@ -303,13 +303,13 @@ function refusalResponse(status: number, answers: readonly RouteAnswer[], route:
     headers['Retry-After'] = { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', example: 30 } };
   }
   return {
-    description: refusalDescription(status, route),
+    description: refusalDescription(status, route, answers),
     ...(Object.keys(headers).length > 0 && { headers }),
     schema: errorBody(status, distinct(answers.map((answer) => answer.message))),
   };
 }
 
-function refusalDescription(status: number, route: CompiledRoute): string {
+function refusalDescription(status: number, route: CompiledRoute, answers: readonly RouteAnswer[]): string {
   const schemes = route.alternatives.flatMap((alternative) => alternative.schemes);
   if (status === 401) {
     const refused = route.optional ? 'Not authenticated: credentials were sent and refused.' : 'Not authenticated: the credentials are missing or were refused.';
@@ -328,7 +328,9 @@ function refusalDescription(status: number, route: CompiledRoute): string {
     return schemes.some((scheme) => scheme.scopes.scopes.length > 0 || scheme.claimChecks.length > 0) ? `${permissions} ${crossSite}` : crossSite;
   }
   if (status === 503) return 'The identity provider is unreachable: the token could not be checked. Retry after Retry-After seconds.';
-  return STATUS_CODES[status] ?? 'Refused.';
+  // A validator's own answer (`documentedRefusals`): its status's name, and when the validator says it is sent.
+  const when = distinct(answers.flatMap((answer) => answer.when));
+  return `${STATUS_CODES[status] ?? 'Refused'}${when.length > 0 ? `: ${when.join('; ')}` : ''}.`;
 }
 
 // `createDocument` cannot write `components.securitySchemes` from metadata, so `applySecurityToDocument`
