@@ -16,7 +16,10 @@ export function combineChallenges(challenges: HttpException[]): HttpException {
   return new SecurityHttpException(401, 'Not authenticated', values.length ? { 'WWW-Authenticate': values.join(', ') } : {});
 }
 
-/** The 403 of a missing scope or a failed claim check, with its `insufficient_scope` challenge (RFC 6750). */
+/**
+ * The 403 of a missing scope or a failed claim check, with its `insufficient_scope` challenge (RFC 6750; on DPoP's
+ * challenge for a scheme that takes DPoP-bound tokens, RFC 9449 §7.1: `SecurityScheme.refusalChallenge`).
+ */
 export function notEnoughPermissions(challenge: string): SecurityHttpException {
   return new SecurityHttpException(403, 'Not enough permissions', { 'WWW-Authenticate': challenge });
 }

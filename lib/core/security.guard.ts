@@ -256,7 +256,8 @@ export class SecurityGuard implements CanActivate {
    * What the validator returned, checked for this request only: any falsy principal is a rejection (fail
    * closed); then the step-up requirement (401), required scopes and claim checks (403). A `grant()` brings
    * this request's scopes and claims; otherwise they are read from the principal. Claims are read only on
-   * routes that check them.
+   * routes that check them. A refusal's challenge is compiled as Bearer's; the scheme turns it into DPoP's
+   * when it takes DPoP-bound tokens (RFC 9449 §7.1), on the refusal path only.
    */
   private authorize(compiled: CompiledScheme, credentials: unknown, result: unknown): AuthenticatedScheme {
     const granted = isGrant(result) ? result : undefined;
@@ -266,18 +267,18 @@ export class SecurityGuard implements CanActivate {
     if (compiled.stepUp) {
       const challenge = compiled.stepUp.refusal(claims ?? claimsOf(principal));
       if (challenge !== undefined) {
-        throw new Refusal(insufficientUserAuthentication(challenge), 'step_up_required', [compiled.scheme]);
+        throw new Refusal(insufficientUserAuthentication(compiled.scheme.refusalChallenge(challenge, credentials)), 'step_up_required', [compiled.scheme]);
       }
     }
     const required = compiled.scopes.scopes;
     if (required.length > 0) {
       const scopes = granted?.scopes ?? this.registry.getScopes(principal);
       if (!Array.isArray(scopes) || !required.every((scope) => scopes.includes(scope))) {
-        throw new Refusal(notEnoughPermissions(compiled.insufficientScopeChallenge), 'scope_missing', [compiled.scheme]);
+        throw new Refusal(notEnoughPermissions(compiled.scheme.refusalChallenge(compiled.insufficientScopeChallenge, credentials)), 'scope_missing', [compiled.scheme]);
       }
     }
     if (compiled.claimChecks.length > 0 && !claimsPass(compiled.claimChecks, claims ?? claimsOf(principal))) {
-      throw new Refusal(notEnoughPermissions(compiled.claimFailedChallenge), 'claim_failed', [compiled.scheme]);
+      throw new Refusal(notEnoughPermissions(compiled.scheme.refusalChallenge(compiled.claimFailedChallenge, credentials)), 'claim_failed', [compiled.scheme]);
     }
     return { scheme: compiled.scheme, credentials, principal, scopes: compiled.scopes, claims };
   }

@@ -33,7 +33,9 @@ const EXACT_MISSING_LIMIT = 12;
  * - a scheme's credentials refused by its validator (or malformed, for `HTTPBasic`): its challenge;
  *   and what its validator documents (`documentedRefusals`: the token validators' `invalid_token` 401, or
  *   DPoP's answers, and their 503 when they fetch keys or introspect);
- * - a step-up requirement not met (401), a missing scope or a failed claim check (403), per scheme entry.
+ * - a step-up requirement not met (401), a missing scope or a failed claim check (403), per scheme entry, in
+ *   each form the scheme sends it (`refusalChallenges`: on a scheme that takes DPoP-bound tokens, DPoP's
+ *   challenge for a DPoP request and, in `allowed` mode, Bearer's with DPoP offered for a Bearer one).
  * - on routes with the cross-site check, its 403s (lib/core/cross-site.ts).
  * An `HttpException` a validator throws without documenting it is not known here.
  */
@@ -58,12 +60,16 @@ export function routeAnswers(route: CompiledRoute): RouteAnswer[] {
         add(compiled.scheme.makeNotAuthenticatedError(), `the ${name} credentials are refused`);
       }
       for (const { error, when } of validatorAnswers(binding)) add(error, `${name}: ${when}`);
-      if (compiled.stepUp?.acrValues) add(insufficientUserAuthentication(compiled.stepUp.notStrongEnough), `${name}: the authentication (acr) is not strong enough`);
-      if (compiled.stepUp?.maxAge !== undefined) add(insufficientUserAuthentication(compiled.stepUp.notRecentEnough), `${name}: the authentication is too old`);
+      // After the credentials were accepted: each in every form the scheme sends it (DPoP's, RFC 9449 §7.1).
+      const accepted = (answer: (challenge: string) => HttpException, challenge: string, when: string) => {
+        for (const form of compiled.scheme.refusalChallenges(challenge)) add(answer(form.challenge), `${name}: ${when}${form.via ? ` (a ${form.via} request)` : ''}`);
+      };
+      if (compiled.stepUp?.acrValues) accepted(insufficientUserAuthentication, compiled.stepUp.notStrongEnough, 'the authentication (acr) is not strong enough');
+      if (compiled.stepUp?.maxAge !== undefined) accepted(insufficientUserAuthentication, compiled.stepUp.notRecentEnough, 'the authentication is too old');
       if (compiled.scopes.scopes.length > 0) {
-        add(notEnoughPermissions(compiled.insufficientScopeChallenge), `${name}: a required scope (${compiled.scopes.scopeStr}) is not granted`);
+        accepted(notEnoughPermissions, compiled.insufficientScopeChallenge, `a required scope (${compiled.scopes.scopeStr}) is not granted`);
       }
-      if (compiled.claimChecks.length > 0) add(notEnoughPermissions(compiled.claimFailedChallenge), `${name}: a claim check fails`);
+      if (compiled.claimChecks.length > 0) accepted(notEnoughPermissions, compiled.claimFailedChallenge, 'a claim check fails');
     }
   }
   for (const [error, when] of crossSiteAnswers(route)) add(error, when);

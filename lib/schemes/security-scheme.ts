@@ -1,6 +1,7 @@
 import type { HttpException } from '@nestjs/common';
 import { isScopeToken } from '../core/header-values.js';
 import { SecurityHttpException, type ResponseHeaders } from '../core/security.exception.js';
+import { HTTPAuthorizationCredentials } from './models.js';
 
 /** The parts of an Express or Fastify request that the schemes read. */
 export interface SecurityRequest {
@@ -58,6 +59,29 @@ export interface KnownScopesOptions {
 }
 
 /**
+ * @internal What a token validator with a `dpop` option gives its scheme at start-up (`acceptDPoP`): the
+ * challenges of RFC 9449 §7.1 (lib/tokens/dpop/dpop-challenges.ts).
+ */
+export interface DPoPSchemeChallenges {
+  /** For a request without credentials: `DPoP algs="..."`, or `Bearer, DPoP algs="..."` when Bearer is allowed. */
+  readonly missing: string;
+  /** `allowed` mode: Bearer requests are taken too. */
+  readonly bearerAllowed: boolean;
+  /**
+   * The challenge carrying `parameters` (quoted auth-params: `error="insufficient_scope", scope="read"`) on `DPoP`
+   * (with `algs`) for a DPoP request (`dpop`), or on `Bearer` for a Bearer one, the other scheme offered too.
+   */
+  challenge(parameters: string | undefined, dpop: boolean): string;
+}
+
+/** How one refusal challenge is sent by a scheme that takes DPoP-bound tokens: to a request that used `via`. */
+export interface RefusalChallengeForm {
+  readonly challenge: string;
+  /** The auth-scheme of the requests that get it, in `allowed` mode; undefined when every request gets it. */
+  readonly via?: 'Bearer' | 'DPoP';
+}
+
+/**
  * A security scheme: it extracts credentials from a request, builds the 401 challenge when they are
  * missing, and describes itself for OpenAPI. Subclass a concrete scheme to change any of the three.
  */
@@ -72,6 +96,8 @@ export abstract class SecurityScheme<TCredentials = unknown> {
    * `acceptDPoP`; such a scheme also extracts `Authorization: DPoP <token>`. Undefined otherwise.
    */
   protected dpopChallenge: string | undefined;
+  /** The DPoP challenges given with `acceptDPoP`; undefined for a scheme whose validator has no `dpop` option. */
+  private dpopChallenges: DPoPSchemeChallenges | undefined;
 
   protected constructor(options: SecuritySchemeOptions = {}) {
     const schemeName = options.schemeName ?? new.target.name;
@@ -104,18 +130,53 @@ export abstract class SecurityScheme<TCredentials = unknown> {
   /**
    * @internal Called by SecuritySchemesModule at start-up when this scheme's validator has a `dpop` option: the
    * scheme then also extracts `Authorization: DPoP <token>` (RFC 9449 §7.1) and answers a request without
-   * credentials with `challenge`. Only the bearer-token schemes can (`HTTPBearer`, `OAuth2` and its subclasses,
-   * `OpenIdConnect`); any other is a start-up error.
+   * credentials with `challenges.missing`. Only the bearer-token schemes can (`HTTPBearer`, `OAuth2` and its subclasses,
+   * `OpenIdConnect`); any other is a start-up error. Its refusals after the token was accepted then name DPoP too
+   * (`refusalChallenge`).
    */
-  acceptDPoP(challenge: string): void {
+  acceptDPoP(challenges: DPoPSchemeChallenges): void {
     const owner = `SecuritySchemesModule: scheme "${this.schemeName}" (${this.constructor.name})`;
     if (!this.carriesBearerTokens()) {
       throw new Error(`${owner} cannot carry DPoP-bound tokens (Authorization: DPoP): its validator's dpop option needs HTTPBearer, an OAuth2 scheme or OpenIdConnect.`);
     }
+    const challenge = challenges.missing;
     if (this.dpopChallenge !== undefined && this.dpopChallenge !== challenge) {
       throw new Error(`${owner} is validated with two different DPoP settings (${this.dpopChallenge} and ${challenge}); use one scheme for each.`);
     }
     this.dpopChallenge = challenge;
+    this.dpopChallenges = challenges;
+  }
+
+  /**
+   * @internal The `WWW-Authenticate` value of a refusal once the credentials were accepted (a missing scope or a
+   * failed claim check, RFC 6750's `insufficient_scope`; a step-up requirement, RFC 9470), given in the `Bearer`
+   * form the guard compiled (`Bearer error="insufficient_scope", scope="read"`). Unchanged unless this scheme takes
+   * DPoP-bound tokens; then the same parameters on DPoP's challenges (RFC 9449 §7.1): on `DPoP`, with `algs`, for a
+   * request that sent `Authorization: DPoP` (every request in `required` mode), on `Bearer` otherwise, the other
+   * scheme offered in `allowed` mode. Called on the refusal path only; read when the request is refused, so it
+   * holds for validators resolved at init as for those given as instances.
+   */
+  refusalChallenge(challenge: string, credentials: unknown): string {
+    const dpop = this.dpopChallenges;
+    if (dpop === undefined) return challenge;
+    const parameters = bearerParameters(challenge);
+    if (parameters === undefined) return challenge;
+    return dpop.challenge(parameters, !dpop.bearerAllowed || presentedWithDPoP(credentials));
+  }
+
+  /**
+   * @internal Every value `refusalChallenge` may send for `challenge`, for the OpenAPI document: `challenge` itself
+   * for a scheme without DPoP; DPoP's form (and in `allowed` mode the Bearer request's form first) otherwise.
+   */
+  refusalChallenges(challenge: string): readonly RefusalChallengeForm[] {
+    const dpop = this.dpopChallenges;
+    const parameters = dpop === undefined ? undefined : bearerParameters(challenge);
+    if (dpop === undefined || parameters === undefined) return [{ challenge }];
+    if (!dpop.bearerAllowed) return [{ challenge: dpop.challenge(parameters, true) }];
+    return [
+      { challenge: dpop.challenge(parameters, false), via: 'Bearer' },
+      { challenge: dpop.challenge(parameters, true), via: 'DPoP' },
+    ];
   }
 
   /** True for a scheme that carries bearer access tokens in `Authorization`, and so may carry DPoP-bound ones. */
@@ -146,6 +207,23 @@ export abstract class SecurityScheme<TCredentials = unknown> {
     this.knownScopes = Object.freeze([...new Set(scopes as string[])]);
   }
 }
+
+/** The auth-params of a `Bearer ...` challenge (`error="insufficient_scope", scope="read"`), or undefined for another. */
+function bearerParameters(challenge: string): string | undefined {
+  return challenge.startsWith('Bearer ') ? challenge.slice('Bearer '.length) : undefined;
+}
+
+/**
+ * The credentials came with `Authorization: DPoP`: what `HTTPBearer` extracts (`{ scheme, credentials }`), or the raw
+ * header the OAuth2 schemes and `OpenIdConnect` hand over for a DPoP request. Read as the token validators read it
+ * (lib/tokens/dpop/presented-token.ts): the first word, before a space or a tab, case-insensitively.
+ */
+function presentedWithDPoP(credentials: unknown): boolean {
+  if (credentials instanceof HTTPAuthorizationCredentials) return credentials.scheme.toLowerCase() === 'dpop';
+  return typeof credentials === 'string' && DPOP_WORD.test(credentials);
+}
+
+const DPOP_WORD = /^dpop[ \t]/i;
 
 /** The key pattern of OpenAPI's `components` maps (OpenAPI 3.0/3.1, Components Object). */
 const COMPONENT_KEY = /^[a-zA-Z0-9.\-_]+$/;

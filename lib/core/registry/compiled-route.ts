@@ -28,11 +28,14 @@ export interface CompiledScheme {
   readonly scopes: SecurityScopes;
   /** Absent credentials are allowed (declared optional, or the scheme has `autoError: false`). */
   readonly optional: boolean;
-  /** `WWW-Authenticate` value for a 403 insufficient_scope answer (RFC 6750). */
+  /**
+   * `WWW-Authenticate` value for a 403 insufficient_scope answer (RFC 6750), in Bearer's form; a scheme that takes
+   * DPoP-bound tokens sends it in DPoP's (`SecurityScheme.refusalChallenge`, RFC 9449 §7.1).
+   */
   readonly insufficientScopeChallenge: string;
   /** Checks on the principal's claims (empty when none). */
   readonly claimChecks: readonly ClaimRequirement[];
-  /** `WWW-Authenticate` value for a 403 after a failed claim check. */
+  /** `WWW-Authenticate` value for a 403 after a failed claim check, in Bearer's form as above. */
   readonly claimFailedChallenge: string;
   /** The step-up requirement (RFC 9470), if any. */
   readonly stepUp?: CompiledStepUp;

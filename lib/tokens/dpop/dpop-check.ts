@@ -41,8 +41,11 @@ type Request = UrlRequest & { method?: string };
  */
 export class DPoPCheck {
   readonly mode: DPoPMode;
-  /** The scheme's challenge for a request without credentials (`WWW-Authenticate`). */
-  readonly schemeChallenge: string;
+  /**
+   * The scheme's challenges, given to it at start-up (`scheme.acceptDPoP`): `missing` for a request without
+   * credentials, and DPoP's form of its answers after the token was accepted (a missing scope...).
+   */
+  readonly schemeChallenge: DPoPChallenges;
   private readonly challenges: DPoPChallenges;
   private readonly algorithms: ReadonlyMap<string, AlgorithmSpec>;
   private readonly keys = new ProofKeys();
@@ -61,7 +64,7 @@ export class DPoPCheck {
     this.mode = options.mode;
     this.algorithms = dpopAlgorithmSpecs(owner, options.algorithms);
     this.challenges = new DPoPChallenges(this.mode, this.algorithms.keys());
-    this.schemeChallenge = this.challenges.missing;
+    this.schemeChallenge = this.challenges;
     this.requestUrl = new DPoPRequestUrl(owner, options);
     this.iatWindowSeconds = seconds(owner, 'iatWindowSeconds', options.iatWindowSeconds, 60, 1);
     this.clockTolerance = seconds(owner, 'clockTolerance', options.clockTolerance, 5, 0);
@@ -109,7 +112,7 @@ export class DPoPCheck {
     const { scheme, token } = presentedToken(credentials);
     if (scheme === 'other') {
       // Another scheme's credentials (a user's `Basic` password...): never looked at further (RFC 6750 §3.1).
-      throw new SecurityHttpException(401, 'Not authenticated', this.header(this.schemeChallenge), 'credentials_missing', 'not a Bearer or DPoP Authorization header');
+      throw new SecurityHttpException(401, 'Not authenticated', this.header(this.challenges.missing), 'credentials_missing', 'not a Bearer or DPoP Authorization header');
     }
     const dpop = scheme === 'dpop';
     if (token === undefined) throw new SecurityHttpException(401, NOT_VALIDATED, this.header(this.challenges.refused('invalid_token', dpop)), 'malformed');
@@ -227,7 +230,7 @@ export class DPoPCheck {
   private refusal(error: DPoPProofError, dpop: boolean): SecurityHttpException {
     switch (error.reason) {
       case 'dpop_required':
-        if (this.mode === 'required') return new SecurityHttpException(401, 'Not authenticated', this.header(this.schemeChallenge), error.reason, error.message);
+        if (this.mode === 'required') return new SecurityHttpException(401, 'Not authenticated', this.header(this.challenges.missing), error.reason, error.message);
         return this.invalid('invalid_token', false, error);
       case 'dpop_nonce_required':
         return this.invalid('use_dpop_nonce', true, error, { 'DPoP-Nonce': this.nonces!.current() });
