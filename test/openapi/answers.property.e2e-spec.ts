@@ -21,6 +21,7 @@ import {
 import { buildDocument } from '../utils/openapi';
 import { createTestApp, type Platform, type TestApp } from '../utils/platforms';
 import { routeController, type Alternative, type LevelDeclaration } from '../utils/routes';
+import { disagreement, documented401Example, send, type DocumentedOperation } from './documented-answers';
 
 // For random declarations at every level (scopes, optional, claim checks, step-up) and random requests
 // (credentials absent, refused, malformed, or granting random scopes and claims), every answer the guard
@@ -173,42 +174,6 @@ function headersOf(r: Request): Record<string, string> {
 
 // ---- the check ----
 
-interface Answer {
-  status: number;
-  challenge: string | undefined;
-  message: unknown;
-}
-
-async function send(t: TestApp, platform: Platform, path: string, headers: Record<string, string>): Promise<Answer> {
-  if (platform === 'fastify') {
-    const response = await t.app.getHttpAdapter().getInstance().inject({ method: 'GET', url: path, headers });
-    return { status: response.statusCode, challenge: response.headers['www-authenticate'] as string | undefined, message: response.json().message };
-  }
-  const response = await t.http.get(path).set(headers);
-  return { status: response.status, challenge: response.headers['www-authenticate'], message: response.body.message };
-}
-
-type Schema = { enum?: unknown[]; example?: unknown };
-interface DocumentedResponse {
-  headers?: Record<string, { schema?: Schema }>;
-  content?: Record<string, { schema?: { properties?: Record<string, Schema> } }>;
-}
-const valuesOf = (schema: Schema | undefined) => schema?.enum ?? (schema && 'example' in schema ? [schema.example] : []);
-
-/** Why `answer` is not one the document lists for the operation, or undefined when it is. */
-function disagreement(operation: { responses: Record<string, DocumentedResponse> }, answer: Answer): string | undefined {
-  const documented = operation.responses[String(answer.status)];
-  if (!documented) return `status ${answer.status} is not documented (documented: ${Object.keys(operation.responses).join(', ')})`;
-  if (answer.status < 400) return undefined;
-  const challenges = valuesOf(documented.headers?.['WWW-Authenticate']?.schema);
-  if (answer.challenge !== undefined && !challenges.includes(answer.challenge)) {
-    return `WWW-Authenticate ${JSON.stringify(answer.challenge)} is not documented for ${answer.status} (documented: ${JSON.stringify(challenges)})`;
-  }
-  const messages = valuesOf(documented.content?.['application/json']?.schema?.properties?.message);
-  if (!messages.includes(answer.message)) return `message ${JSON.stringify(answer.message)} is not documented (documented: ${JSON.stringify(messages)})`;
-  return undefined;
-}
-
 interface Route {
   base: Level;
   controller: Level;
@@ -261,14 +226,13 @@ async function checkApp(platform: Platform, defaults: Entry[][], routes: Route[]
   try {
     const document: OpenAPIObject = buildDocument(t.app);
     for (const i of kept) {
-      const operation = document.paths[`/p/${i}`].get as unknown as { responses: Record<string, DocumentedResponse> };
+      const operation = document.paths[`/p/${i}`].get as unknown as DocumentedOperation;
       for (const req of [NOTHING, ...routes[i].requests]) {
         const answer = await send(t, platform, `/p/${i}`, headersOf(req));
         seen.add(`${answer.status} ${answer.challenge ?? ''}`);
         expect({ route: i, request: req, answer, problem: disagreement(operation, answer) }).toEqual({ route: i, request: req, answer, problem: undefined });
         if (req === NOTHING && answer.status === 401) {
-          const example = operation.responses['401'].headers?.['WWW-Authenticate']?.schema?.example;
-          expect({ route: i, nothingSent: answer.challenge }).toEqual({ route: i, nothingSent: example });
+          expect({ route: i, nothingSent: answer.challenge }).toEqual({ route: i, nothingSent: documented401Example(operation) });
         }
       }
     }
