@@ -45,8 +45,7 @@ export class DPoPCheck {
    * The scheme's challenges, given to it at start-up (`scheme.acceptDPoP`): `missing` for a request without
    * credentials, and DPoP's form of its answers after the token was accepted (a missing scope...).
    */
-  readonly schemeChallenge: DPoPChallenges;
-  private readonly challenges: DPoPChallenges;
+  readonly challenges: DPoPChallenges;
   private readonly algorithms: ReadonlyMap<string, AlgorithmSpec>;
   private readonly keys = new ProofKeys();
   private readonly requestUrl: DPoPRequestUrl;
@@ -64,7 +63,6 @@ export class DPoPCheck {
     this.mode = options.mode;
     this.algorithms = dpopAlgorithmSpecs(owner, options.algorithms);
     this.challenges = new DPoPChallenges(this.mode, this.algorithms.keys());
-    this.schemeChallenge = this.challenges;
     this.requestUrl = new DPoPRequestUrl(owner, options);
     this.iatWindowSeconds = seconds(owner, 'iatWindowSeconds', options.iatWindowSeconds, 60, 1);
     this.clockTolerance = seconds(owner, 'clockTolerance', options.clockTolerance, 5, 0);

@@ -73,7 +73,7 @@ export class IntrospectionValidator<TPrincipal = IntrospectionClaims>
 
   /** With `dpop`, its scheme also reads `Authorization: DPoP` and names DPoP in its challenge (called by the module). */
   prepareScheme(scheme: SecurityScheme): void {
-    if (this.dpop) scheme.acceptDPoP(this.dpop.schemeChallenge);
+    if (this.dpop) scheme.acceptDPoP(this.dpop.challenges);
   }
 
   /** For the OpenAPI document: `invalid_token` (or DPoP's answers), and a 503 when the identity provider is out of reach. */

@@ -120,7 +120,7 @@ export class JwtValidator<TPrincipal = JwtClaims> implements SecurityValidator<s
 
   /** With `dpop`, its scheme also reads `Authorization: DPoP` and names DPoP in its challenge (called by the module). */
   prepareScheme(scheme: SecurityScheme): void {
-    if (this.dpop) scheme.acceptDPoP(this.dpop.schemeChallenge);
+    if (this.dpop) scheme.acceptDPoP(this.dpop.challenges);
   }
 
   /** For the OpenAPI document: `invalid_token` (or DPoP's answers), and a 503 when keys are fetched. */
