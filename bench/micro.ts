@@ -22,6 +22,7 @@ import {
   type SecurityScheme,
   type SecuritySchemesModuleOptions,
   type SecurityValidator,
+  VerifiedTokenCache,
 } from 'nestjs-security-schemes';
 import { ApiKeyModule } from './apps/api-key';
 import { BasicModule } from './apps/basic';
@@ -47,6 +48,12 @@ export interface MicroResults {
   extraction: { scheme: string; nsPerCall: number; netNs: number }[];
   /** SecurityGuard.canActivate per request: all of it, the app's validator, and the rest (the library). */
   guard: { scenario: string; guardNs: number; validatorNs: number; libraryNs: number }[];
+  /**
+   * A verified-token cache hit (the same token again) with the cache holding `entries` tokens, against the
+   * same hit with one entry, measured twice (first and last) for the A/A spread.
+   */
+  cache: { entries: number; nsPerHit: number; ratio: number }[];
+  cacheSpread: number;
 }
 
 // --- Compiling 1,000 routes ------------------------------------------------------------------
@@ -314,9 +321,34 @@ async function measureGuards(): Promise<MicroResults['guard']> {
   return results;
 }
 
+// --- The verified-token cache: a hit costs the same whatever the cache holds -----------------------
+
+/** ns per `get` of one token, the cache holding `entries` tokens (the hit token the most recent). */
+async function timeCacheHit(entries: number): Promise<number> {
+  const cache = new VerifiedTokenCache<{ sub: string }>({ max: entries, maxAgeSeconds: 3600 });
+  const exp = Date.now() / 1000 + 3600;
+  for (let i = 0; i < entries; i++) cache.set(`token-${i}`, { sub: String(i) }, exp);
+  const hot = `token-${entries - 1}`;
+  if (cache.get(hot) === undefined) throw new Error('the benchmark token is not cached');
+  return timeCalls(() => cache.get(hot));
+}
+
+async function measureCacheHits(): Promise<Pick<MicroResults, 'cache' | 'cacheSpread'>> {
+  const first = await timeCacheHit(1);
+  const sizes = [1_000, 10_000, 100_000];
+  const timed: [number, number][] = [];
+  for (const entries of sizes) timed.push([entries, await timeCacheHit(entries)]);
+  const last = await timeCacheHit(1);
+  const baseline = (first + last) / 2;
+  return {
+    cache: [[1, baseline] as [number, number], ...timed].map(([entries, nsPerHit]) => ({ entries, nsPerHit, ratio: baseline / nsPerHit })),
+    cacheSpread: Math.abs(first - last) / baseline,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
-function print({ compile, extraction, guard }: MicroResults): void {
+function print({ compile, extraction, guard, cache, cacheSpread }: MicroResults): void {
   console.log('\nMicro-benchmarks');
   console.log(
     `  compile ${compile.routes} routes (a fresh SecurityRegistry, which compiles them and writes their Swagger metadata): ${compile.compileAllMs.toFixed(1)} ms = ` +
@@ -339,10 +371,23 @@ function print({ compile, extraction, guard }: MicroResults): void {
         ` + library ${(libraryNs / 1000).toFixed(2).padStart(5)} µs`,
     );
   }
+  console.log(
+    `  VerifiedTokenCache.get, a hit, by the number of tokens cached (ratio = the one-entry hit's time / this one's; A/A ${(cacheSpread * 100).toFixed(1)}%):`,
+  );
+  for (const { entries, nsPerHit, ratio } of cache) {
+    // Met only when the A/A spread is below the goal's margin (10%).
+    const verdict = entries === 1 ? '' : ratio < 0.9 ? '  FAIL (>= 0.90x)' : cacheSpread < 0.1 ? '  PASS (>= 0.90x)' : '  INCONCLUSIVE (A/A spread over the margin)';
+    console.log(`    ${entries.toLocaleString('en-US').padStart(7)} cached  ${nsPerHit.toFixed(0).padStart(6)} ns  ${ratio.toFixed(2)}x${verdict}`);
+  }
 }
 
 async function main(): Promise<void> {
-  const results: MicroResults = { compile: await measureCompile(), extraction: measureExtraction(), guard: await measureGuards() };
+  const results: MicroResults = {
+    compile: await measureCompile(),
+    extraction: measureExtraction(),
+    guard: await measureGuards(),
+    ...(await measureCacheHits()),
+  };
   print(results);
   process.send?.({ micro: results });
 }
