@@ -91,12 +91,20 @@ export interface CookieCarrier {
 export class CrossSiteCheck {
   private readonly logger = new Logger('SecurityGuard');
   private tokenCheckFailed = false;
+  /** The same check for WebSocket handshakes (`forConnection`), made on first need. */
+  private handshakeCheck: CrossSiteCheck | undefined;
 
   private constructor(
     /** Trusted origins, serialized as browsers send them in `Origin`. */
     readonly trustedOrigins: ReadonlySet<string>,
     readonly doubleSubmit: DoubleSubmitTokens | undefined,
     readonly tokenHeader: string,
+    /**
+     * It checks WebSocket handshakes: a GET that opens a connection the cookie credentials authenticate (a
+     * page on another site can open one: cross-site WebSocket hijacking), without a double-submit token
+     * (a browser cannot add a header to a handshake; it always sends `Origin`).
+     */
+    readonly handshake = false,
   ) {}
 
   /** Checks the `crossSite` option (a start-up error names what is wrong); undefined when it is `false`. */
@@ -139,6 +147,17 @@ export class CrossSiteCheck {
   }
 
   /**
+   * The check a WebSocket gateway's connection holds: its handshake variant when some alternative of the
+   * gateway's requirement can be met by cookie-carried credentials and no `@SkipCrossSiteCheck()` is on the
+   * gateway class. Else undefined.
+   */
+  forConnection(gateway: Function, alternatives: readonly { schemes: readonly CookieCarrier[] }[]): CrossSiteCheck | undefined {
+    if (!alternatives.some(({ schemes }) => schemes.some((scheme) => scheme.fromCookie))) return undefined;
+    if (Reflect.getMetadata(SKIP_CROSS_SITE_METADATA, gateway) === true) return undefined;
+    return (this.handshakeCheck ??= new CrossSiteCheck(this.trustedOrigins, undefined, this.tokenHeader, true));
+  }
+
+  /**
    * For one alternative of a route: its refusal when every credential sent to it comes from a cookie and the
    * request fails the check; undefined when it passes, or when some credential it was sent came another way
    * (a header or query credential is something a page on another site cannot make the browser send).
@@ -158,8 +177,10 @@ export class CrossSiteCheck {
    * another site may have made the browser send; and, with `doubleSubmit`, one without a valid token.
    */
   refusal(request: CheckedRequest, schemes: readonly SecurityScheme[]): Refusal | undefined {
-    const method = request.method;
-    if (typeof method !== 'string' || SAFE_METHODS.has(method)) return undefined;
+    if (!this.handshake) {
+      const method = request.method;
+      if (typeof method !== 'string' || SAFE_METHODS.has(method)) return undefined;
+    }
     if (!this.fromTrustedPage(request)) return new Refusal(crossSiteRefused(), 'cross_site', schemes);
     if (this.doubleSubmit !== undefined && !this.tokenValid(request)) return new Refusal(csrfTokenRefused(), 'csrf_token_invalid', schemes);
     return undefined;
@@ -188,7 +209,7 @@ export class CrossSiteCheck {
     }
     if (origin === undefined) return true;
     if (typeof origin !== 'string') return false;
-    return origin === ownOrigin(request) || this.trustedOrigins.has(origin);
+    return isOwnOrigin(origin, request) || this.trustedOrigins.has(origin);
   }
 
   /** The double-submit check; a check that throws refuses (fail closed) and is reported once. */
@@ -228,11 +249,15 @@ function toOrigin(value: unknown): string {
 }
 
 /**
- * The request's own origin, from the platform: Express's and Fastify's `protocol` and `host` (they follow
- * X-Forwarded-Proto and X-Forwarded-Host only when the application trusts its proxy).
+ * True when `origin` is the request's own: from the platform, Express's and Fastify's `protocol` and `host`
+ * (they follow X-Forwarded-Proto and X-Forwarded-Host only when the application trusts its proxy). A
+ * WebSocket handshake does not say its scheme: a page served over http or https from the same host is its own.
  */
-function ownOrigin(request: CheckedRequest): string | undefined {
-  const protocol = typeof request.protocol === 'string' ? request.protocol : request.socket?.encrypted ? 'https' : 'http';
+function isOwnOrigin(origin: string, request: CheckedRequest): boolean {
   const host = typeof request.host === 'string' && request.host.length > 0 ? request.host : request.headers.host;
-  return typeof host === 'string' ? `${protocol}://${host}`.toLowerCase() : undefined;
+  if (typeof host !== 'string') return false;
+  const lowered = origin.toLowerCase();
+  const protocol = typeof request.protocol === 'string' ? request.protocol : request.socket?.encrypted ? 'https' : undefined;
+  if (protocol !== undefined) return lowered === `${protocol}://${host}`.toLowerCase();
+  return lowered === `http://${host}`.toLowerCase() || lowered === `https://${host}`.toLowerCase();
 }

@@ -1,5 +1,7 @@
 import type { Logger, Type } from '@nestjs/common';
 import type { SecurityScheme } from '../../schemes/security-scheme.js';
+import { isGateway } from '../../transports/handlers.js';
+import { connectionHandlerOf } from '../../transports/websocket.js';
 import type { CrossSiteCheck } from '../cross-site.js';
 import { isScopeToken, quoteString } from '../header-values.js';
 import { closestScope } from '../known-scopes.js';
@@ -50,7 +52,9 @@ export class RouteCompiler {
       optional: alternatives.some((alternative) => alternative.schemes.every((scheme) => scheme.optional)),
       optedOut: levels.some((level, index) => index > 0 && level.skip),
       security,
-      crossSite: this.crossSite?.forRoute(controller, handler, alternatives),
+      crossSite: isConnection(controller, handler)
+        ? this.crossSite?.forConnection(controller, alternatives)
+        : this.crossSite?.forRoute(controller, handler, alternatives),
     };
   }
 
@@ -147,6 +151,11 @@ export function classChain(controller: Type): Function[] {
     chain.unshift(type);
   }
   return chain;
+}
+
+/** The stand-in handler of a gateway's connection (its handshake), whose requirement is the gateway class's. */
+function isConnection(controller: Type, handler: Function): boolean {
+  return isGateway(controller) && handler === connectionHandlerOf(controller);
 }
 
 function nameOf(binding: SchemeBinding): string {
