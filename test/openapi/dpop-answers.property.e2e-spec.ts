@@ -4,24 +4,19 @@ import fc from 'fast-check';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import {
   APIKeyHeader,
-  equals,
-  grant,
   HTTPBearer,
-  includes,
   jwkThumbprint,
   JwtValidator,
   OAuth2PasswordBearer,
   SecuritySchemesModule,
-  type ClaimCheck,
   type DPoPOptions,
-  type SchemeRequirement,
-  type SecurityValidator,
 } from 'nestjs-security-schemes';
 import { craftJws, now } from '../jwt/craft';
 import { buildDocument } from '../utils/openapi';
 import { createTestApp, type Platform, type TestApp } from '../utils/platforms';
-import { routeController, type Alternative, type LevelDeclaration } from '../utils/routes';
+import { routeController } from '../utils/routes';
 import { disagreement, documented401Example, send, type DocumentedOperation } from './documented-answers';
+import { alternativeOf, CHECKS, claimsOf, declarationOf, encode, granted, keyValidator, rarely, type Entry, type Granted, type Level } from './random-declarations';
 
 // The rule of answers.property.e2e-spec.ts (every answer the guard gives is one the document lists for the
 // operation, with its WWW-Authenticate value and message) on routes whose schemes take DPoP-bound tokens
@@ -52,47 +47,10 @@ const SCHEMES = {
 type Name = keyof typeof SCHEMES;
 const NAMES = Object.keys(SCHEMES) as Name[];
 
-/** What a valid credential grants. */
-interface Granted {
-  scopes: string[];
-  roles: string[];
-  tid: string;
-  acr?: string;
-  authAge?: number;
-}
-const claimsOf = (g: Granted) => ({
-  roles: g.roles,
-  tid: g.tid,
-  ...(g.acr !== undefined && { acr: g.acr }),
-  ...(g.authAge !== undefined && { auth_time: now() - g.authAge }),
-});
-const encode = (g: Granted) => `ok.${Buffer.from(JSON.stringify(g)).toString('base64url')}`;
-const decode = (value: string): Granted | undefined =>
-  value.startsWith('ok.') ? (JSON.parse(Buffer.from(value.slice(3), 'base64url').toString()) as Granted) : undefined;
-const keyValidator: SecurityValidator<string> = {
-  validate(key) {
-    const granted = decode(key);
-    return granted ? grant({ sub: 'key' }, { scopes: granted.scopes, claims: claimsOf(granted) }) : null;
-  },
-};
 
 // ---- declarations ----
 
-const CHECKS: Record<string, [string, ClaimCheck]> = { r1: ['roles', includes('r1')], t1: ['tid', equals('t1')] };
-interface Entry {
-  scheme: Name;
-  scopes: string[];
-  optional: boolean;
-  claims: string[];
-  acrValues?: string[];
-  maxAge?: number;
-}
-interface Level {
-  alternatives: Entry[][];
-  skip: boolean;
-}
-const rarely = (n: number) => fc.integer({ min: 0, max: n }).map((x) => x === 0);
-const entry: fc.Arbitrary<Entry> = fc.record(
+const entry: fc.Arbitrary<Entry<Name>> = fc.record(
   {
     scheme: fc.constantFrom<Name>('A', 'A', 'Q', 'Q', 'P', 'K'),
     scopes: fc.oneof(fc.constant([] as string[]), fc.subarray(['s1', 's2'])),
@@ -104,31 +62,13 @@ const entry: fc.Arbitrary<Entry> = fc.record(
   { requiredKeys: ['scheme', 'scopes', 'optional', 'claims'] },
 );
 const alternatives = fc.array(fc.array(entry, { minLength: 1, maxLength: 2 }), { maxLength: 2 });
-const level: fc.Arbitrary<Level> = fc.record({ alternatives, skip: rarely(5) });
+const level: fc.Arbitrary<Level<Name>> = fc.record({ alternatives, skip: rarely(5) });
 
-const toDeclaration = (l: Level): LevelDeclaration => ({ alternatives: l.alternatives.map(toAlternative), skip: l.skip });
-const toAlternative = (alternative: Entry[]): Alternative =>
-  alternative.map(({ scheme, scopes, optional, claims, acrValues, maxAge }): SchemeRequirement => ({
-    scheme: SCHEMES[scheme],
-    scopes,
-    optional,
-    ...(claims.length > 0 && { claims: Object.fromEntries(claims.map((name) => CHECKS[name])) }),
-    ...(acrValues && { acrValues }),
-    ...(maxAge !== undefined && { maxAge }),
-  }));
+const toDeclaration = declarationOf(SCHEMES);
+const toAlternative = alternativeOf(SCHEMES);
 
 // ---- requests ----
 
-const granted: fc.Arbitrary<Granted> = fc.record(
-  {
-    scopes: fc.subarray(['s1', 's2']),
-    roles: fc.subarray(['r1']),
-    tid: fc.constantFrom('t1', 't2'),
-    acr: fc.constantFrom(undefined, 'urn:mfa', 'urn:pwd'),
-    authAge: fc.constantFrom(undefined, 10, 1000),
-  },
-  { requiredKeys: ['scopes', 'roles', 'tid'] },
-);
 type Key = 'absent' | 'refused' | Granted;
 const key: fc.Arbitrary<Key> = fc.oneof(fc.constant('absent' as const), fc.constant('absent' as const), fc.constant('refused' as const), granted);
 /**
@@ -187,15 +127,15 @@ function headersOf(r: Request, path: string): Record<string, string> {
 // ---- the check ----
 
 interface Route {
-  base: Level;
-  controller: Level;
-  handler: Level;
+  base: Level<Name>;
+  controller: Level<Name>;
+  handler: Level<Name>;
   requests: Request[];
 }
 const route: fc.Arbitrary<Route> = fc.record({ base: level, controller: level, handler: level, requests: fc.array(request, { minLength: 5, maxLength: 5 }) });
 
 /** Starts the app; a route whose form the library refuses at start-up (over 32 alternatives) is left out. */
-async function startApp(platform: Platform, defaults: Entry[][], routes: Route[]): Promise<{ t: TestApp; kept: number[] }> {
+async function startApp(platform: Platform, defaults: Entry<Name>[][], routes: Route[]): Promise<{ t: TestApp; kept: number[] }> {
   const kept = routes.map((_r, i) => i);
   for (;;) {
     const controllers: Type[] = kept.map((i) =>
@@ -232,7 +172,7 @@ async function startApp(platform: Platform, defaults: Entry[][], routes: Route[]
 /** Every answer seen, `<status> <challenge>`, to check that the run covered each kind of refusal. */
 const seen = new Set<string>();
 
-async function checkApp(platform: Platform, defaults: Entry[][], routes: Route[]): Promise<void> {
+async function checkApp(platform: Platform, defaults: Entry<Name>[][], routes: Route[]): Promise<void> {
   const { t, kept } = await startApp(platform, defaults, routes);
   try {
     const document: OpenAPIObject = buildDocument(t.app);
