@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, type ExecutionContext, type Type } from '@nestjs/common';
 import { DiscoveryService, ModuleRef, ModulesContainer, NestFactory } from '@nestjs/core';
+import * as crypto from 'node:crypto';
 import {
   APIKeyCookie,
   APIKeyHeader,
@@ -54,6 +55,11 @@ export interface MicroResults {
    */
   cache: { entries: number; nsPerHit: number; ratio: number }[];
   cacheSpread: number;
+  /**
+   * One signature check of each algorithm a DPoP proof may use (node:crypto, a 300-byte signing input, the key
+   * object built once): the least a request with a fresh proof adds to the same request with a cached bearer token.
+   */
+  proofSignature: { algorithm: string; usPerCheck: number }[];
 }
 
 // --- Compiling 1,000 routes ------------------------------------------------------------------
@@ -265,7 +271,7 @@ function httpContext(controller: Type, handler: Function, request: object): Exec
 }
 
 /** ns per call of an async-capable function, median of timed batches (a promise result is awaited). */
-async function timeCalls(call: () => unknown): Promise<number> {
+async function timeCalls(call: () => unknown, size = 20_000): Promise<number> {
   const batch = async (n: number) => {
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
@@ -274,9 +280,9 @@ async function timeCalls(call: () => unknown): Promise<number> {
     }
     return Number(process.hrtime.bigint() - start) / n;
   };
-  await batch(20_000);
+  await batch(size);
   const samples: number[] = [];
-  for (let i = 0; i < 7; i++) samples.push(await batch(20_000));
+  for (let i = 0; i < 7; i++) samples.push(await batch(size));
   return median(samples);
 }
 
@@ -346,9 +352,30 @@ async function measureCacheHits(): Promise<Pick<MicroResults, 'cache' | 'cacheSp
   };
 }
 
+// --- What a DPoP proof's signature costs ---------------------------------------------------------
+
+async function measureProofSignatures(): Promise<MicroResults['proofSignature']> {
+  const input = Buffer.alloc(300, 'x');
+  const pss = { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+  const cases: [string, crypto.KeyPairKeyObjectResult, string | null, object][] = [
+    ['ES256', crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'sha256', { dsaEncoding: 'ieee-p1363' }],
+    ['RS256', crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }), 'sha256', {}],
+    ['PS256', crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }), 'sha256', pss],
+    ['EdDSA', crypto.generateKeyPairSync('ed25519'), null, {}],
+  ];
+  const results: MicroResults['proofSignature'] = [];
+  for (const [algorithm, { privateKey, publicKey }, hash, options] of cases) {
+    const signature = crypto.sign(hash, input, { key: privateKey, ...options });
+    const key = { key: publicKey, ...options };
+    if (!crypto.verify(hash, input, key, signature)) throw new Error(`${algorithm}: the benchmark signature does not verify`);
+    results.push({ algorithm, usPerCheck: (await timeCalls(() => crypto.verify(hash, input, key, signature), 1_000)) / 1000 });
+  }
+  return results;
+}
+
 // ---------------------------------------------------------------------------------------------
 
-function print({ compile, extraction, guard, cache, cacheSpread }: MicroResults): void {
+function print({ compile, extraction, guard, cache, cacheSpread, proofSignature }: MicroResults): void {
   console.log('\nMicro-benchmarks');
   console.log(
     `  compile ${compile.routes} routes (a fresh SecurityRegistry, which compiles them and writes their Swagger metadata): ${compile.compileAllMs.toFixed(1)} ms = ` +
@@ -379,6 +406,8 @@ function print({ compile, extraction, guard, cache, cacheSpread }: MicroResults)
     const verdict = entries === 1 ? '' : ratio < 0.9 ? '  FAIL (>= 0.90x)' : cacheSpread < 0.1 ? '  PASS (>= 0.90x)' : '  INCONCLUSIVE (A/A spread over the margin)';
     console.log(`    ${entries.toLocaleString('en-US').padStart(7)} cached  ${nsPerHit.toFixed(0).padStart(6)} ns  ${ratio.toFixed(2)}x${verdict}`);
   }
+  console.log('  one DPoP proof signature check (what a request with a fresh proof adds, at least):');
+  for (const { algorithm, usPerCheck } of proofSignature) console.log(`    ${algorithm}  ${usPerCheck.toFixed(1).padStart(6)} µs`);
 }
 
 async function main(): Promise<void> {
@@ -387,6 +416,7 @@ async function main(): Promise<void> {
     extraction: measureExtraction(),
     guard: await measureGuards(),
     ...(await measureCacheHits()),
+    proofSignature: await measureProofSignatures(),
   };
   print(results);
   process.send?.({ micro: results });
