@@ -1,3 +1,4 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Platform, TestApp } from '../utils/platforms';
 
 // What the property tests of "every answer of the guard is one the document lists" share: sending a request
@@ -47,4 +48,31 @@ export function disagreement(operation: DocumentedOperation, answer: Answer): st
 /** The example the document gives for the operation's 401 challenge (what a request without credentials gets). */
 export function documented401Example(operation: DocumentedOperation): unknown {
   return operation.responses['401']?.headers?.['WWW-Authenticate']?.schema?.example;
+}
+
+/**
+ * Sends each kept route (`/p/<i>`) a request without credentials and its own random requests, and expects every
+ * answer to be one the document lists for the operation, the credential-less 401 being the documented example.
+ * Records each `<status> <challenge>` seen in `seen`, for the run's coverage check.
+ */
+export async function expectDocumentedAnswers<R>(
+  t: TestApp,
+  platform: Platform,
+  document: OpenAPIObject,
+  routes: { kept: readonly number[]; requestsOf: (i: number) => readonly R[]; nothing: R },
+  headersOf: (request: R, path: string) => Record<string, string>,
+  seen: Set<string>,
+): Promise<void> {
+  for (const i of routes.kept) {
+    const path = `/p/${i}`;
+    const operation = document.paths[path].get as unknown as DocumentedOperation;
+    for (const req of [routes.nothing, ...routes.requestsOf(i)]) {
+      const answer = await send(t, platform, path, headersOf(req, path));
+      seen.add(`${answer.status} ${answer.challenge ?? ''}`);
+      expect({ route: i, request: req, answer, problem: disagreement(operation, answer) }).toEqual({ route: i, request: req, answer, problem: undefined });
+      if (req === routes.nothing && answer.status === 401) {
+        expect({ route: i, nothingSent: answer.challenge }).toEqual({ route: i, nothingSent: documented401Example(operation) });
+      }
+    }
+  }
 }

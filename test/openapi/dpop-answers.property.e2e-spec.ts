@@ -1,5 +1,4 @@
 import type { Type } from '@nestjs/common';
-import type { OpenAPIObject } from '@nestjs/swagger';
 import fc from 'fast-check';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import {
@@ -15,7 +14,7 @@ import { craftJws, now } from '../jwt/craft';
 import { buildDocument } from '../utils/openapi';
 import { createTestApp, type Platform, type TestApp } from '../utils/platforms';
 import { routeController } from '../utils/routes';
-import { disagreement, documented401Example, send, type DocumentedOperation } from './documented-answers';
+import { expectDocumentedAnswers } from './documented-answers';
 import { alternativeOf, CHECKS, claimsOf, declarationOf, encode, granted, keyValidator, rarely, type Entry, type Granted, type Level } from './random-declarations';
 
 // The rule of answers.property.e2e-spec.ts (every answer the guard gives is one the document lists for the
@@ -175,19 +174,8 @@ const seen = new Set<string>();
 async function checkApp(platform: Platform, defaults: Entry<Name>[][], routes: Route[]): Promise<void> {
   const { t, kept } = await startApp(platform, defaults, routes);
   try {
-    const document: OpenAPIObject = buildDocument(t.app);
-    for (const i of kept) {
-      const path = `/p/${i}`;
-      const operation = document.paths[path].get as unknown as DocumentedOperation;
-      for (const req of [NOTHING, ...routes[i].requests]) {
-        const answer = await send(t, platform, path, headersOf(req, path));
-        seen.add(`${answer.status} ${answer.challenge ?? ''}`);
-        expect({ route: i, request: req, answer, problem: disagreement(operation, answer) }).toEqual({ route: i, request: req, answer, problem: undefined });
-        if (req === NOTHING && answer.status === 401) {
-          expect({ route: i, nothingSent: answer.challenge }).toEqual({ route: i, nothingSent: documented401Example(operation) });
-        }
-      }
-    }
+    const requestsOf = (i: number) => routes[i].requests;
+    await expectDocumentedAnswers(t, platform, buildDocument(t.app), { kept, requestsOf, nothing: NOTHING }, headersOf, seen);
   } finally {
     await t.close();
   }
